@@ -1,0 +1,181 @@
+"""Settings: the environment is read once, here, into one immutable object.
+
+Every variable is documented in `.env.example` and the README's configuration
+table. Nothing else in the package reads `os.environ`.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+DEFAULT_GAME = "WinGo_1M"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, default: str = "") -> tuple[str, ...]:
+    raw = env.get(name, default)
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def redact_url(url: str | None) -> str | None:
+    """Return the URL with any password or user info replaced by '***'."""
+    if not url:
+        return url
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration of every process. Secrets are kept out of repr()."""
+
+    # Redis and local data
+    redis_url: str | None = field(default=None, repr=False)
+    data_dir: Path = Path("data")
+    # Web
+    port: int = 5000
+    admin_token: str | None = field(default=None, repr=False)
+    # Games and draw source
+    games: tuple[str, ...] = (DEFAULT_GAME,)
+    source: str = "simulated"
+    source_url: str | None = None
+    source_list_path: str = "data.list"
+    source_issue_field: str = "issueNumber"
+    source_number_field: str = "number"
+    source_token: str | None = field(default=None, repr=False)
+    source_timeout: float = 5.0
+    source_retries: int = 3
+    poll_delay: float = 1.0
+    sim_secret: str | None = field(default=None, repr=False)
+    sim_backfill: int = 500
+    max_draws: int = 100_000
+    max_predictions: int = 10_000
+    # AI worker
+    ai_base_url: str = "https://api.perplexity.ai"
+    ai_model: str = "sonar"
+    ai_api_keys: tuple[str, ...] = field(default=(), repr=False)
+    ai_timeout: float = 10.0
+    # Telegram bot
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_admin_ids: tuple[int, ...] = ()
+    # Logging
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, dotenv: bool = True) -> "Settings":
+        """Build settings from the environment (and `.env`, loaded once, when dotenv is true)."""
+        if env is None:
+            if dotenv:
+                from dotenv import load_dotenv
+
+                load_dotenv(override=False)
+            env = os.environ
+        games = _list(env, "GAMES", DEFAULT_GAME) or (DEFAULT_GAME,)
+        from lottery.games import get_game  # local: games imports nothing from config
+
+        for code in games:
+            try:
+                get_game(code)
+            except KeyError as exc:
+                raise ConfigError(f"GAMES: {exc.args[0]}") from None
+        source = env.get("DRAW_SOURCE", "simulated").strip().lower() or "simulated"
+        if source not in ("simulated", "http"):
+            raise ConfigError(f"DRAW_SOURCE must be 'simulated' or 'http', got {source!r}")
+        if source == "http" and not env.get("SOURCE_URL", "").strip():
+            raise ConfigError("DRAW_SOURCE=http needs SOURCE_URL")
+        admin_raw = _list(env, "TELEGRAM_ADMIN_IDS")
+        try:
+            admin_ids = tuple(int(x) for x in admin_raw)
+        except ValueError:
+            raise ConfigError("TELEGRAM_ADMIN_IDS must be comma-separated chat ids") from None
+        return cls(
+            redis_url=env.get("REDIS_URL", "").strip() or None,
+            data_dir=Path(env.get("LOTTERY_DATA_DIR", "").strip() or "data"),
+            port=_int(env, "PORT", 5000, 1),
+            admin_token=env.get("ADMIN_TOKEN", "").strip() or None,
+            games=games,
+            source=source,
+            source_url=env.get("SOURCE_URL", "").strip() or None,
+            source_list_path=env.get("SOURCE_LIST_PATH", "data.list").strip() or "data.list",
+            source_issue_field=env.get("SOURCE_ISSUE_FIELD", "issueNumber").strip() or "issueNumber",
+            source_number_field=env.get("SOURCE_NUMBER_FIELD", "number").strip() or "number",
+            source_token=env.get("SOURCE_TOKEN", "").strip() or None,
+            source_timeout=_float(env, "SOURCE_TIMEOUT", 5.0, 0.1),
+            source_retries=_int(env, "SOURCE_RETRIES", 3, 1),
+            poll_delay=_float(env, "POLL_DELAY", 1.0, 0.0),
+            sim_secret=env.get("SIM_SERVER_SECRET", "").strip() or None,
+            sim_backfill=_int(env, "SIM_BACKFILL", 500, 0),
+            max_draws=_int(env, "MAX_DRAWS", 100_000, 1000),
+            max_predictions=_int(env, "MAX_PREDICTIONS", 10_000, 100),
+            ai_base_url=(env.get("AI_BASE_URL", "").strip() or "https://api.perplexity.ai").rstrip("/"),
+            ai_model=env.get("AI_MODEL", "").strip() or "sonar",
+            ai_api_keys=_list(env, "AI_API_KEYS"),
+            ai_timeout=_float(env, "AI_TIMEOUT", 10.0, 0.1),
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip()
+            or "https://api.telegram.org/bot",
+            telegram_admin_ids=admin_ids,
+            log_level=(env.get("LOG_LEVEL", "INFO").strip() or "INFO").upper(),
+        )
+
+    def with_(self, **changes) -> "Settings":
+        """Return a copy with some fields changed (tests, the `up` runner)."""
+        return replace(self, **changes)
+
+    def public(self) -> dict:
+        """Return the settings safe to show: secrets reduced to whether they are set."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not f.repr:
+                out[f.name + "_set"] = bool(value)
+            elif isinstance(value, Path):
+                out[f.name] = str(value)
+            elif isinstance(value, tuple):
+                out[f.name] = list(value)
+            else:
+                out[f.name] = value
+        return out

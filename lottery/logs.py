@@ -1,0 +1,52 @@
+"""Logging: every line carries the process name; configured secrets never appear."""
+from __future__ import annotations
+
+import logging
+import re
+
+from lottery.config import Settings
+
+_URL_AUTH = re.compile(r"(\w+://)[^/\s@]+@")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace configured secret values and URL credentials in log records."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, "***")
+        return _URL_AUTH.sub(r"\1***@", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        clean = self.redact(msg)
+        if clean != msg:
+            record.msg, record.args = clean, None
+        return True
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Return every secret string in the settings."""
+    values = [settings.admin_token, settings.source_token, settings.sim_secret,
+              settings.telegram_bot_token, *settings.ai_api_keys]
+    if settings.redis_url and "@" in settings.redis_url:
+        values.append(settings.redis_url)
+    return [v for v in values if v]
+
+
+def configure_logging(settings: Settings, process: str) -> None:
+    """Set up root logging for one process (`process` appears on every line)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(
+        f"%(asctime)s %(levelname)s [{process}] %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secret_values(settings)))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    # Libraries that log request URLs (the Telegram token is in the URL) stay quiet.
+    for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

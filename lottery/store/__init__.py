@@ -1,0 +1,1 @@
+"""Redis storage: connection, embedded server, draws and predictions."""

@@ -1,0 +1,27 @@
+"""Redis clients: one pooled client per process, with timeouts and retries."""
+from __future__ import annotations
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+
+def connect(url: str, *, socket_timeout: float = 5.0, decode_responses: bool = False,
+            max_connections: int = 50) -> redis.Redis:
+    """Return a pooled Redis client for `url` that retries briefly on connection errors."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=min(socket_timeout, 3.0),
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        decode_responses=decode_responses,
+        max_connections=max_connections,
+    )
+
+
+def pubsub_client(url: str) -> redis.Redis:
+    """Return a client for blocking pub/sub reads (no socket timeout on reads)."""
+    return redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=3.0,
+                                health_check_interval=30)

@@ -1,0 +1,60 @@
+"""The Flask app factory: `create_app(settings, redis)`.
+
+Each concern is a blueprint module exposing `bp` and `OPENAPI_PATHS`; adding a
+panel or endpoint group is adding a module to BLUEPRINT_MODULES.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+
+from flask import Flask
+
+from lottery.config import Settings
+from lottery.web.errors import register_error_handlers
+
+BLUEPRINT_MODULES = (
+    "lottery.web.api",  # core: health, status, prediction, history, fairness, openapi
+    "lottery.web.evaluation",  # accuracy scoreboard and randomness audit
+    "lottery.web.insights",  # colour/size insights, reset-streaks
+    "lottery.web.ai_api",  # AI worker output and toggle
+    "lottery.sim.api",  # /api/simulator/*
+    "lottery.web.stream",  # /api/stream (server-sent events)
+    "lottery.web.pages",  # dashboard pages
+)
+
+
+def blueprint_modules():
+    """Import and return the blueprint modules, in registration order."""
+    return [importlib.import_module(name) for name in BLUEPRINT_MODULES]
+
+
+def create_app(settings: Settings | None = None, redis_client=None) -> Flask:
+    """Create the web app with its settings and a Redis client passed in (or built once)."""
+    from lottery.store.connection import connect
+    from lottery.web.cache import PredictionCache
+
+    settings = settings or Settings.from_env()
+    if redis_client is None:
+        if not settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set (python -m lottery up starts a local server)")
+        redis_client = connect(settings.redis_url)
+    app = Flask(__name__, root_path=str(_project_root()), template_folder="templates",
+                static_folder="static")
+    app.json.sort_keys = False
+    app.extensions["lottery"] = {
+        "settings": settings,
+        "redis": redis_client,
+        "prediction_cache": PredictionCache(redis_client, settings.redis_url),
+    }
+    register_error_handlers(app)
+    for module in blueprint_modules():
+        app.register_blueprint(module.bp)
+    logging.getLogger("lottery.web").debug("app created for games %s", settings.games)
+    return app
+
+
+def _project_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2]

@@ -1,0 +1,60 @@
+"""One error type for views, one handler that shapes every error as JSON."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("lottery.web")
+
+
+class ApiError(Exception):
+    """An error a view raises; rendered as {"error": code, "message": text}."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def bad_request(message: str, code: str = "bad_request") -> ApiError:
+    """Return a 400 error for invalid input."""
+    return ApiError(400, code, message)
+
+
+def not_found(message: str) -> ApiError:
+    """Return a 404 error."""
+    return ApiError(404, "not_found", message)
+
+
+def _body(code: str, message: str, status: int):
+    resp = jsonify({"error": code, "message": message})
+    resp.status_code = status
+    return resp
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers: ApiError, HTTP errors, Redis outages, anything else."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):
+        return _body(err.code, err.message, err.status)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        code = (err.name or "error").lower().replace(" ", "_")
+        return _body(code, err.description or err.name, err.code or 500)
+
+    @app.errorhandler(redis.RedisError)
+    def _redis_down(err: redis.RedisError):
+        # The message never includes the URL (it may carry a password).
+        log.warning("redis unavailable: %s", type(err).__name__)
+        return _body("redis_unavailable", "the data store is unreachable; try again shortly", 503)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unhandled error")
+        return _body("internal_error", "an unexpected error occurred", 500)
