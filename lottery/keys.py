@@ -73,6 +73,11 @@ def predictions_data(game: str) -> str:
     return game_prefix(game) + "predictions:data"
 
 
+def prediction_accuracy(game: str) -> str:
+    """Hash of counters: `n` and hits per market of the report predictor."""
+    return game_prefix(game) + "predictions:accuracy"
+
+
 def worker_lock(game: str) -> str:
     """Short lock: one worker replica steps a game at a time."""
     return game_prefix(game) + "worker:lock"

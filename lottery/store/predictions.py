@@ -77,3 +77,17 @@ def read_report(r, game_code: str) -> bytes | None:
 
 def _s(value) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def patch_reports(r, game_codes, **fields) -> None:
+    """Set top-level fields (e.g. ai_enabled) in each game's stored report and announce it."""
+    from lottery.events import publish_event
+
+    for code in game_codes:
+        raw = read_report(r, code)
+        if raw is None:
+            continue
+        report = json.loads(raw)
+        report.update(fields)
+        write_report(r, code, json.dumps(report, separators=(",", ":")).encode())
+        publish_event(r, "prediction", code, {"issue": report.get("next_issue"), "patched": True})
