@@ -28,6 +28,8 @@ EVENTS_CHANNEL = PREFIX + "events"  # pub/sub wake-up: {"id", "type", "game", ..
 EVENTS_STREAM = PREFIX + "events:stream"  # capped stream: replay for Last-Event-ID
 
 
+SIM_SECRET = PREFIX + "fair:secret"  # simulated source secret when none is configured (never served)
+
 # --- per game ----------------------------------------------------------------
 def game_prefix(game: str) -> str:
     return f"{PREFIX}{game}:"
@@ -53,9 +55,6 @@ def commitments(game: str) -> str:
     return game_prefix(game) + "fair:commitments"
 
 
-def sim_secret(game: str) -> str:
-    """The simulated source's server secret when none is configured (never served)."""
-    return game_prefix(game) + "fair:secret"
 
 
 def latest_prediction(game: str) -> str:
@@ -115,6 +114,42 @@ def worker_status(game: str) -> str:
 
 # --- AI worker (issue 4) -------------------------------------------------------
 AI_PREFIX = PREFIX + "ai:"
+AI_STATUS = AI_PREFIX + "status"  # hash: worker state, key_configured, counters, last success/failure
+AI_LATENCIES = AI_PREFIX + "latencies"  # capped list of recent provider call latencies (ms)
+
+
+def ai_history_field(game: str, issue: str) -> str:
+    """Field of `lottery:ai_preds_history` for an issue (the bare issue for the default game)."""
+    # The upstream service keyed the hash by the bare issue of its one game; other games
+    # get their code in front so issues of different games never collide.
+    from lottery.config import DEFAULT_GAME  # local: keys stays import-free for every module
+
+    return issue if game == DEFAULT_GAME else f"{game}:{issue}"
+
+
+def ai_history_index(game: str) -> str:
+    """Sorted set of issues with an AI prediction in the history (score: period ordinal)."""
+    return game_prefix(game) + "ai:index"
+
+
+def ai_unresolved(game: str) -> str:
+    """Sorted set of issues with a valid AI prediction not yet scored (score: ordinal)."""
+    return game_prefix(game) + "ai:unresolved"
+
+
+def ai_latest(game: str) -> str:
+    """JSON of the newest AI prediction of a game (`lottery:ai_prediction` for the default)."""
+    return game_prefix(game) + "ai:latest"
+
+
+def ai_accuracy(game: str) -> str:
+    """Hash of counters of resolved AI predictions (totals and hits per market)."""
+    return game_prefix(game) + "ai:accuracy"
+
+
+def ai_claim(game: str, issue: str) -> str:
+    """Set once (NX, with expiry) by the replica that asks the provider about an issue."""
+    return game_prefix(game) + f"ai:claim:{issue}"
 
 # --- simulator (issue 5) -------------------------------------------------------
 SIM_PREFIX = PREFIX + "sim:"
@@ -122,3 +157,14 @@ SIM_PREFIX = PREFIX + "sim:"
 # --- Telegram bot (issue 6) ---------------------------------------------------
 BOT_PREFIX = PREFIX + "bot:"
 TELEGRAM_SUBSCRIBERS = "telegram_subscribers"  # set of subscribed chat ids (all games)
+TELEGRAM_SCHEDULED = BOT_PREFIX + "scheduled_chats"  # set of chat ids with daily session starts
+
+
+def telegram_sent(game: str, issue: str) -> str:
+    """Set of chat ids already sent an issue's prediction (expires a few periods later)."""
+    return BOT_PREFIX + f"sent:{game}:{issue}"
+
+
+def telegram_schedule_done(chat_id: int | str, local_day: str, hhmm: str, kind: str) -> str:
+    """Set once (NX, with expiry) when a chat's scheduled reminder or start has fired."""
+    return BOT_PREFIX + f"sched:{chat_id}:{local_day}:{hhmm}:{kind}"

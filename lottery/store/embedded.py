@@ -61,7 +61,9 @@ class EmbeddedRedis:
             "--logfile", str((self.data_dir / "valkey.log").resolve()),
             "--protected-mode", "yes",
         ]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Own session: a Ctrl-C in the terminal must not stop Redis before the services.
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         try:
@@ -99,3 +101,33 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+URL_FILE = "redis.url"
+
+
+def write_local_url(data_dir: Path, url: str) -> None:
+    """Record the local server's URL so CLI commands find it while `up` runs."""
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    (Path(data_dir) / URL_FILE).write_text(url + "\n")
+
+
+def clear_local_url(data_dir: Path) -> None:
+    """Forget the local server's URL (it is stopping)."""
+    try:
+        (Path(data_dir) / URL_FILE).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def local_url(settings) -> str | None:
+    """Return the URL of the local server started by `up`, or None when none runs."""
+    try:
+        return (Path(settings.data_dir) / URL_FILE).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def resolve_redis_url(settings) -> str | None:
+    """Return REDIS_URL, else the running local server's URL, else None."""
+    return settings.redis_url or local_url(settings)

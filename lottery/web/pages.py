@@ -1,5 +1,90 @@
-"""Placeholder blueprint; filled in by its issue."""
-from flask import Blueprint
+"""Dashboard pages: `/` (live board), `/simulator`, `/fairness` and `/mixpred/`.
+
+Pages are thin Jinja shells (autoescaped); every figure is fetched from the
+JSON API by the page's own JavaScript and written into the DOM as text. The
+game's rules (size and colours per digit) are handed to the page from
+`lottery.games`, so the browser never re-implements them.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, render_template, request
+
+from lottery.config import DEFAULT_GAME
+from lottery.games import get_game
+from lottery.games.wingo import COLORS, SIZES, break_even_rate, expected_return
+from lottery.web.context import get_settings
 
 bp = Blueprint("pages", __name__)
-OPENAPI_PATHS: dict = {}
+
+PAGES = (  # (endpoint, path, title) in navigation order
+    ("pages.board", "/", "Live board"),
+    ("pages.simulator", "/simulator", "Simulator"),
+    ("pages.fairness", "/fairness", "Fairness"),
+    ("pages.mixpred", "/mixpred/", "Colour & size"),
+)
+
+
+def page_config(game_code: str) -> dict:
+    """Return what a page's scripts need: games, the chosen game and its rules."""
+    settings = get_settings()
+    game = get_game(game_code)
+    return {
+        "game": game.code,
+        "games": list(settings.games),
+        "period_seconds": game.period_seconds,
+        "server_time": time.time(),
+        "digits": [game.describe(d) for d in game.outcomes],
+        "break_even": {bet: round(break_even_rate(bet), 6) for bet in SIZES + COLORS},
+        "expected_return": {bet: round(expected_return(bet), 6) for bet in SIZES + COLORS},
+    }
+
+
+def _chosen_game() -> str:
+    """Return ?game= when it is an enabled game, else the first enabled (or default) game."""
+    games = get_settings().games
+    code = request.args.get("game", "")
+    if code in games:
+        return code
+    return DEFAULT_GAME if DEFAULT_GAME in games else games[0]
+
+
+def _render(template: str, title: str):
+    code = _chosen_game()
+    return render_template(template, title=title, pages=PAGES, config=page_config(code),
+                           game=code, games=get_settings().games)
+
+
+@bp.get("/")
+def board():
+    """Render the live board."""
+    return _render("index.html", "Live board")
+
+
+@bp.get("/simulator")
+def simulator():
+    """Render the paper-trading simulator page."""
+    return _render("simulator.html", "Simulator")
+
+
+@bp.get("/fairness")
+def fairness():
+    """Render the provably-fair lookup page."""
+    return _render("fairness.html", "Fairness")
+
+
+@bp.get("/mixpred/")
+def mixpred():
+    """Render the upstream colour/size page at its old path."""
+    return _render("mixpred.html", "Colour & size")
+
+
+OPENAPI_PATHS: dict = {
+    path: {"get": {"summary": f"Dashboard page: {title}", "tags": ["pages"],
+                   "parameters": [{"name": "game", "in": "query", "required": False,
+                                   "schema": {"type": "string", "default": DEFAULT_GAME}}],
+                   "responses": {"200": {"description": "HTML page",
+                                         "content": {"text/html": {}}}}}}
+    for _, path, title in PAGES
+}

@@ -1,5 +1,431 @@
-"""Placeholder blueprint; filled in by its issue."""
-from flask import Blueprint
+"""GET /api/stream: server-sent events of new draws, predictions and AI predictions.
+
+One Redis pub/sub subscription per web process (the `StreamHub`, started by the
+first client) is fanned out in-process to one bounded queue per client, so a
+thousand idle browsers cost a thousand small queues, not a thousand Redis
+connections. Event ids are the ids of the capped events stream
+(`lottery.events`), so a client that reconnects with `Last-Event-ID` (header,
+or `?last_event_id=` for clients that cannot set headers) is first replayed
+what it missed from the stream and then continues live, without gaps or
+duplicates. Comments are sent as heartbeats so proxies keep idle connections.
+
+The hub uses only `threading`, `queue` and blocking Redis reads with timeouts:
+under gunicorn's gevent worker (monkey-patched) they become greenlets, under
+the threaded dev server and the Flask test client they are real threads.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import threading
+import time
+from collections import deque
+
+import redis
+from flask import Blueprint, Response, current_app, request
+
+from lottery import keys
+from lottery.config import Settings
+from lottery.events import read_events_after
+from lottery.games import GAMES
+from lottery.web.context import get_redis, get_settings
+from lottery.web.errors import ApiError, bad_request
+
+log = logging.getLogger("lottery.web.stream")
 
 bp = Blueprint("stream", __name__)
-OPENAPI_PATHS: dict = {}
+
+QUEUE_SIZE = 256  # events buffered per client before it is cut off (it then replays)
+REPLAY_CHUNK = 500  # stream entries read per XRANGE when replaying
+REPLAY_MAX = 10_000  # never replay more than the stream keeps
+RETRY_MS = 2000  # the browser's reconnect delay
+SEEN_IDS = 2048  # event ids the hub remembers to drop duplicates after a catch-up
+CATCH_UP_MS = 2000  # after a Redis outage, re-read this much before the newest id seen
+
+_ID_RE = re.compile(r"^\d{1,20}-\d{1,20}$")
+_CLOSE = object()  # queue sentinel: end this client's stream
+_HUBS_LOCK = threading.Lock()
+
+
+def parse_event_id(event_id: str) -> tuple[int, int]:
+    """Return a stream id "ms-seq" as a comparable (ms, seq) tuple, or raise ValueError."""
+    if not isinstance(event_id, str) or not _ID_RE.match(event_id):
+        raise ValueError(f"not a stream id: {event_id!r}")
+    ms, seq = event_id.split("-")
+    return int(ms), int(seq)
+
+
+def format_event(event: dict) -> bytes:
+    """Return one SSE frame for a stored event (`id`, `event` = type, `data` = JSON)."""
+    data = json.dumps(event, separators=(",", ":"))  # JSON escapes newlines: one data line
+    return f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
+
+
+def _frame(name: str, data: dict, event_id: str | None = None) -> bytes:
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+class StreamClient:
+    """One open stream: a bounded queue of (id tuple, game, frame) and its game filter."""
+
+    __slots__ = ("queue", "game")
+
+    def __init__(self, game: str | None, size: int):
+        self.queue: queue.Queue = queue.Queue(maxsize=size)
+        self.game = game
+
+    def wants(self, game: str | None) -> bool:
+        return self.game is None or game is None or game == self.game
+
+
+class StreamHub:
+    """One pub/sub subscription to the events channel, fanned out to client queues."""
+
+    def __init__(self, r, max_clients: int, queue_size: int = QUEUE_SIZE,
+                 poll_timeout: float = 1.0, before_dispatch=None):
+        self.r = r
+        self.before_dispatch = before_dispatch  # called with each new event before fan-out
+        self.max_clients = max_clients
+        self.queue_size = queue_size
+        self.poll_timeout = poll_timeout
+        self._clients: set[StreamClient] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._seen: deque[str] = deque(maxlen=SEEN_IDS)
+        self._seen_set: set[str] = set()
+        self._newest: tuple[int, int] | None = None
+        self.delivered = 0  # frames queued to clients (for status and benchmarks)
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def register(self, game: str | None, timeout: float = 5.0) -> StreamClient:
+        """Add a client (starting the hub if needed) once the subscription is live."""
+        with self._lock:
+            if len(self._clients) >= self.max_clients:
+                raise ApiError(503, "too_many_streams",
+                               "this server holds its maximum of live streams; poll the API instead")
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name="lottery.web.stream",
+                                                daemon=True)
+                self._thread.start()
+            client = StreamClient(game, self.queue_size)
+            self._clients.add(client)
+        # Registering before the replay read and waiting for the subscription means
+        # every event is either in the stream we read next or in this queue.
+        if not self._ready.wait(timeout):
+            self.unregister(client)
+            raise ApiError(503, "stream_unavailable",
+                           "live updates are unavailable right now; poll the API instead")
+        return client
+
+    def unregister(self, client: StreamClient) -> None:
+        """Remove a client (its stream has ended)."""
+        with self._lock:
+            self._clients.discard(client)
+
+    def disconnect_all(self) -> int:
+        """End every open stream (clients reconnect with Last-Event-ID); return how many."""
+        with self._lock:
+            clients = list(self._clients)
+            self._clients.clear()
+        for client in clients:
+            _close_client(client)
+        return len(clients)
+
+    def close(self) -> None:
+        """Stop the subscription and end every open stream."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=self.poll_timeout + 2)
+        self.disconnect_all()
+
+    # -- the subscription loop ------------------------------------------------
+    def _run(self) -> None:
+        delay = 0.25
+        pubsub = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    if pubsub is None:
+                        pubsub = self._subscribe()
+                        self._catch_up()
+                        self._ready.set()
+                        delay = 0.25
+                    msg = pubsub.get_message(ignore_subscribe_messages=True,
+                                             timeout=self.poll_timeout)
+                    if msg and msg.get("type") == "message":
+                        self._dispatch(json.loads(msg["data"]))
+                except redis.RedisError as exc:
+                    # Keep going: clients stay connected and get the catch-up later.
+                    self._ready.clear()
+                    log.warning("events subscription lost (%s); retrying in %.2fs",
+                                type(exc).__name__, delay)
+                    _close_quietly(pubsub)
+                    pubsub = None
+                    self._stop.wait(delay)
+                    delay = min(delay * 2, 10.0)
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning("ignoring a malformed event message: %s", exc)
+        finally:
+            self._ready.clear()
+            _close_quietly(pubsub)
+
+    def _subscribe(self):
+        pubsub = self.r.pubsub()
+        pubsub.subscribe(keys.EVENTS_CHANNEL)
+        deadline = time.monotonic() + 5.0
+        # Wait for the confirmation: only then is every later publish sure to reach us.
+        while time.monotonic() < deadline and not self._stop.is_set():
+            msg = pubsub.get_message(timeout=0.5)
+            if msg and msg.get("type") == "subscribe":
+                return pubsub
+        _close_quietly(pubsub)
+        raise redis.TimeoutError("no subscribe confirmation")
+
+    def _catch_up(self) -> None:
+        if self._newest is None:
+            # First start: nothing to catch up; live events begin after the current tail.
+            tail = self.r.xrevrange(keys.EVENTS_STREAM, count=1)
+            self._newest = parse_event_id(_s(tail[0][0])) if tail else (0, 0)
+            return
+        ms, _ = self._newest
+        cursor = f"{max(ms - CATCH_UP_MS, 0)}-0"
+        while True:
+            rows = read_events_after(self.r, cursor, count=REPLAY_CHUNK)
+            for event in rows:
+                self._dispatch(event)
+            if len(rows) < REPLAY_CHUNK:
+                return
+            cursor = rows[-1]["id"]
+
+    def _dispatch(self, event: dict) -> None:
+        event_id = event["id"]
+        id_tuple = parse_event_id(event_id)
+        if event_id in self._seen_set:
+            return
+        if len(self._seen) == self._seen.maxlen:
+            self._seen_set.discard(self._seen[0])
+        self._seen.append(event_id)
+        self._seen_set.add(event_id)
+        if self._newest is None or id_tuple > self._newest:
+            self._newest = id_tuple
+        if self.before_dispatch is not None:
+            self.before_dispatch(event)
+        frame = format_event(event)
+        game = event.get("game")
+        with self._lock:
+            clients = list(self._clients)
+        overflowed = []
+        for client in clients:
+            if not client.wants(game):
+                continue
+            try:
+                client.queue.put_nowait((id_tuple, event_id, frame))
+                self.delivered += 1
+            except queue.Full:
+                overflowed.append(client)
+        for client in overflowed:
+            # A client this far behind is cut off; it reconnects and replays from the stream.
+            self.unregister(client)
+            _close_client(client)
+
+
+def _close_client(client: StreamClient) -> None:
+    while True:
+        try:
+            client.queue.get_nowait()
+        except queue.Empty:
+            break
+    try:
+        client.queue.put_nowait(_CLOSE)
+    except queue.Full:  # only the hub puts; after draining there is room
+        pass
+
+
+def _close_quietly(pubsub) -> None:
+    if pubsub is None:
+        return
+    try:
+        pubsub.close()
+    except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
+        pass
+
+
+def _s(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def get_hub(app=None) -> StreamHub:
+    """Return the app's stream hub, creating it (not yet subscribed) on first use."""
+    app = app or current_app
+    hub = app.extensions.get("lottery_stream_hub")
+    if hub is None:
+        with _HUBS_LOCK:
+            hub = app.extensions.get("lottery_stream_hub")
+            if hub is None:
+                lottery = app.extensions["lottery"]
+                settings: Settings = lottery["settings"]
+                hub = StreamHub(lottery["redis"], settings.sse_max_clients,
+                                before_dispatch=_refresher(lottery.get("prediction_cache")))
+                app.extensions["lottery_stream_hub"] = hub
+    return hub
+
+
+def _refresher(cache):
+    """Return a hook that refreshes the report cache before a prediction event goes out."""
+    if cache is None:
+        return None
+
+    def refresh(event: dict) -> None:
+        # A browser refetches /api/prediction on this event: the copy must be new by then.
+        if event.get("type") == "prediction" and event.get("game"):
+            cache.refresh(event["game"])
+
+    return refresh
+
+
+def shutdown(app) -> None:
+    """Close the app's stream hub, if it was started (process exit, tests)."""
+    hub = app.extensions.pop("lottery_stream_hub", None)
+    if hub is not None:
+        hub.close()
+
+
+def _requested_last_id() -> str | None:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    try:
+        parse_event_id(raw)
+    except ValueError:
+        raise bad_request("Last-Event-ID must be an event id like 1700000000000-0",
+                          "bad_last_event_id") from None
+    return raw
+
+
+def _requested_game() -> str | None:
+    code = request.args.get("game")
+    if code is None or code == "":
+        return None
+    if code not in GAMES:
+        raise bad_request(f"unknown game {code!r}; known games: {', '.join(sorted(GAMES))}",
+                          "unknown_game")
+    return code
+
+
+@bp.get("/api/stream")
+def stream():
+    """Stream events as server-sent events, replaying from Last-Event-ID first."""
+    last_id = _requested_last_id()
+    game = _requested_game()
+    settings = get_settings()
+    r = get_redis()
+    hub = get_hub()
+    client = hub.register(game)
+    try:
+        head, start = _stream_head(r, last_id, game)
+    except BaseException:
+        hub.unregister(client)
+        raise
+    return Response(_events(hub, client, head, start, settings.sse_heartbeat),
+                    mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache, no-transform",
+                             "X-Accel-Buffering": "no"})
+
+
+def _stream_head(r, last_id: str | None, game: str | None) -> tuple[bytes, tuple]:
+    """Return the opening frames (retry, hello, replay) and the position after them."""
+    parts = [f"retry: {RETRY_MS}\n\n".encode()]
+    replayed = 0
+    if last_id is None:
+        tail = r.xrevrange(keys.EVENTS_STREAM, count=1)
+        cursor = _s(tail[0][0]) if tail else "0-0"
+        # The hello frame carries the tail id so a reconnect replays from here.
+        hello_id = cursor if tail else None
+    else:
+        cursor = last_id
+        hello_id = None
+        while replayed < REPLAY_MAX:
+            rows = read_events_after(r, cursor, count=REPLAY_CHUNK)
+            for event in rows:
+                if event.get("game") is None or game is None or event.get("game") == game:
+                    parts.append(format_event(event))
+                    replayed += 1
+            if rows:
+                cursor = rows[-1]["id"]
+            if len(rows) < REPLAY_CHUNK:
+                break
+    hello = {"server_time": time.time(), "replayed": replayed, "game": game}
+    parts.insert(1, _frame("hello", hello, hello_id))
+    return b"".join(parts), parse_event_id(cursor)
+
+
+def _events(hub: StreamHub, client: StreamClient, head: bytes, start: tuple, heartbeat: float):
+    """Yield the opening frames, then live frames newer than `start`, with heartbeats."""
+    try:
+        yield head
+        while True:
+            try:
+                item = client.queue.get(timeout=heartbeat)
+            except queue.Empty:
+                yield b": keep-alive\n\n"
+                continue
+            batch = []
+            while True:
+                if item is _CLOSE:
+                    if batch:
+                        yield b"".join(batch)
+                    return
+                id_tuple, _event_id, frame = item
+                if id_tuple > start:  # older ones were in the replay (or predate the client)
+                    batch.append(frame)
+                try:
+                    item = client.queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                yield b"".join(batch)
+    finally:
+        hub.unregister(client)
+
+
+OPENAPI_PATHS: dict = {
+    "/api/stream": {
+        "get": {
+            "summary": "Live events as server-sent events (text/event-stream)",
+            "description": (
+                "Events `draw`, `prediction`, `ai_prediction` and `simulator`; each frame has "
+                "`id` (the events stream id), `event` (the type) and `data` (JSON "
+                "{id, type, game, ts, data}). The first frame after connecting is `hello` "
+                "({server_time, replayed, game}). Send `Last-Event-ID` (or ?last_event_id=) "
+                "to be replayed every stored event after that id before live ones. "
+                "Comment lines are heartbeats."),
+            "parameters": [
+                {"name": "game", "in": "query", "required": False,
+                 "description": "only events of this game (and game-less ones); default all",
+                 "schema": {"type": "string", "enum": sorted(GAMES)}},
+                {"name": "last_event_id", "in": "query", "required": False,
+                 "description": "same as the Last-Event-ID header",
+                 "schema": {"type": "string", "pattern": r"^\d+-\d+$"}},
+                {"name": "Last-Event-ID", "in": "header", "required": False,
+                 "schema": {"type": "string", "pattern": r"^\d+-\d+$"}},
+            ],
+            "responses": {
+                "200": {"description": "an endless event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                "400": {"description": "bad Last-Event-ID or unknown game"},
+                "503": {"description": "too many streams or Redis unreachable; poll instead"},
+            },
+        }
+    }
+}

@@ -1,0 +1,178 @@
+"""Core endpoints: health, status, prediction, history, fairness, OpenAPI."""
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+from flask import Blueprint, Response, jsonify, request
+
+from lottery import __version__, keys
+from lottery.games import GAMES
+from lottery.sources.simulated import FORMULA, verify_draw
+from lottery.store import draws
+from lottery.web.context import (get_game_arg, get_int_arg, get_redis, get_service,
+                                 get_settings)
+from lottery.web.errors import ApiError, bad_request, not_found
+
+bp = Blueprint("api", __name__)
+
+PROCESSES = ("worker", "ai_worker", "simulator_worker", "bot")
+
+
+@bp.get("/health")
+def health():
+    """Report liveness and Redis reachability (503 when Redis is down)."""
+    try:
+        started = time.perf_counter()
+        get_redis().ping()
+        latency = (time.perf_counter() - started) * 1000
+    except redis.RedisError:
+        resp = jsonify({"error": "redis_unavailable", "message": "Redis is unreachable",
+                        "status": "unhealthy", "redis": "unreachable"})
+        resp.status_code = 503
+        return resp
+    return jsonify({"status": "ok", "redis": "ok", "redis_latency_ms": round(latency, 3)})
+
+
+@bp.get("/api/status")
+def status():
+    """Return service status: processes' heartbeats, per-game worker status and Redis latency."""
+    r = get_redis()
+    settings = get_settings()
+    started = time.perf_counter()
+    r.ping()
+    latency = (time.perf_counter() - started) * 1000
+    pipe = r.pipeline(transaction=False)
+    for name in PROCESSES:
+        pipe.get(keys.heartbeat(name))
+    beats = pipe.execute()
+    now = time.time()
+    processes = {}
+    for name, raw in zip(PROCESSES, beats):
+        if raw is None:
+            processes[name] = {"alive": False}
+            continue
+        beat = json.loads(raw)
+        processes[name] = {"alive": True, "last_beat_age_s": round(now - beat.get("at", now), 1)}
+    games = {}
+    for code in settings.games:
+        worker = {k.decode(): v.decode() for k, v in r.hgetall(keys.worker_status(code)).items()}
+        games[code] = {"draws": draws.count(r, code), "latest_issue": draws.latest_issue(r, code),
+                       "missing": len(draws.missing_issues(r, code)), "worker": worker}
+    return jsonify({"service": "lottery", "version": __version__, "source": settings.source,
+                    "games": games, "processes": processes,
+                    "redis": {"ok": True, "latency_ms": round(latency, 3)},
+                    "ai_enabled": r.get(keys.AI_ENABLED) in (b"1", "1")})
+
+
+@bp.get("/api/redis/status")
+def redis_status():
+    """Return Redis reachability, latency and memory (never its URL)."""
+    r = get_redis()
+    started = time.perf_counter()
+    r.ping()
+    latency = (time.perf_counter() - started) * 1000
+    info = r.info()
+    return jsonify({"connected": True, "latency_ms": round(latency, 3),
+                    "server_version": info.get("redis_version"),
+                    "used_memory_human": info.get("used_memory_human"),
+                    "connected_clients": info.get("connected_clients"),
+                    "uptime_seconds": info.get("uptime_in_seconds"), "db_size": r.dbsize()})
+
+
+@bp.get("/api/prediction")
+def prediction():
+    """Serve the stored report bytes as they are, with an ETag (304 when unchanged)."""
+    game = get_game_arg()
+    entry = get_service("prediction_cache").get(game.code)
+    if entry is None:
+        raise ApiError(503, "no_prediction_yet",
+                       f"no prediction for {game.code} yet: the worker publishes one every period")
+    if request.if_none_match.contains(entry.etag):
+        resp = Response(status=304)
+    else:
+        resp = Response(entry.body, mimetype="application/json")
+    resp.set_etag(entry.etag)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/api/history")
+def history():
+    """Return settled draws, newest first, paged."""
+    game = get_game_arg()
+    page = get_int_arg("page", 1, 1, 1_000_000)
+    per_page = get_int_arg("per_page", 20, 1, 200)
+    r = get_redis()
+    total = draws.count(r, game.code)
+    items = draws.recent_draws(r, game.code, per_page, (page - 1) * per_page)
+    return jsonify({"game": game.code, "page": page, "per_page": per_page, "total": total,
+                    "pages": (total + per_page - 1) // per_page,
+                    "items": [{"issue": d["issue"], **game.describe(d["number"]),
+                               "drawn_at": d.get("drawn_at"), "source": d.get("source")}
+                              for d in items]})
+
+
+@bp.get("/api/fairness/<issue>")
+def fairness(issue: str):
+    """Return the commitment, revealed seed and recomputed digit of a simulated draw."""
+    game = get_game_arg()
+    try:
+        game.parse_issue(issue)
+    except ValueError as exc:
+        raise bad_request(str(exc), "bad_issue") from None
+    r = get_redis()
+    record = draws.get_draw(r, game.code, issue)
+    base = {"game": game.code, "issue": issue, "formula": FORMULA}
+    if record is None:
+        commitment = r.hget(keys.commitments(game.code), issue)
+        if commitment is None:
+            raise not_found(f"no draw or commitment for {game.code} issue {issue}")
+        return jsonify({**base, "status": "pending", "commitment": commitment.decode(),
+                        "draw_at": game.draw_time(issue).isoformat()})
+    if not record.get("seed"):
+        raise ApiError(409, "not_simulated",
+                       f"{issue} came from the {record.get('source')} source: no seed to reveal")
+    previous = draws.get_draw(r, game.code, game.previous_issue(issue))
+    check = verify_draw(record, game.code, previous)
+    return jsonify({**base, "status": "settled", "commitment": record.get("commitment"),
+                    "seed": record["seed"], "number": record["number"],
+                    "previous_seed": previous.get("seed") if previous else None, **check})
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    """Return the OpenAPI document of every endpoint."""
+    from lottery.web.openapi import build_document
+
+    return jsonify(build_document())
+
+
+_GAME = {"name": "game", "in": "query", "schema": {"type": "string", "enum": sorted(GAMES),
+                                                   "default": "WinGo_1M"}}
+
+
+def _get(summary: str, params=(), responses=None) -> dict:
+    return {"get": {"summary": summary, "parameters": list(params),
+                    "responses": responses or {"200": {"description": "OK"}}}}
+
+
+OPENAPI_PATHS = {
+    "/health": _get("Liveness and Redis reachability", responses={
+        "200": {"description": "healthy"}, "503": {"description": "Redis unreachable"}}),
+    "/api/status": _get("Service and worker status, heartbeats, Redis latency"),
+    "/api/redis/status": _get("Redis reachability, latency and memory"),
+    "/api/prediction": _get("Latest prediction report (ETag; 304 when unchanged)", [_GAME], {
+        "200": {"description": "report"}, "304": {"description": "unchanged"},
+        "503": {"description": "no prediction yet or Redis down"}}),
+    "/api/history": _get("Settled draws, newest first, paged", [
+        _GAME, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {"name": "per_page", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]),
+    "/api/fairness/{issue}": _get("Commitment, seed and recomputed digit of a simulated draw", [
+        _GAME, {"name": "issue", "in": "path", "required": True, "schema": {"type": "string"}}], {
+        "200": {"description": "proof (settled) or commitment (pending)"},
+        "400": {"description": "not an issue number"}, "404": {"description": "unknown issue"}}),
+    "/api/openapi.json": _get("This document"),
+}

@@ -1,0 +1,334 @@
+"""The draw worker: follows each game's draws on the period clock.
+
+Each step (per game, under a short Redis lock so replicas never step a game at
+the same time): ingest settled draws idempotently (back-filling gaps), resolve
+the predictions made for them, predict the open issue once, write the report,
+publish a `prediction` event and the AI trigger. A Redis outage is waited out
+with backoff; the next successful step back-fills what was missed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import redis
+
+from lottery import keys, report
+from lottery.config import Settings
+from lottery.evaluation import recorder
+from lottery.events import publish_event
+from lottery.games import WinGo, get_game
+from lottery.predictors.base import Predictor, hits
+from lottery.predictors.registry import REPORT_PREDICTOR, build_predictors
+from lottery.sources.base import Source, SourceError
+from lottery.store import draws, predictions
+
+HEARTBEAT_TTL = 90
+WARM_DRAWS = 100_000  # predictors are warmed on at most this many stored draws
+_RELEASE_LOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class SystemClock:
+    """Real time; waits are interruptible by the stop event."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        stop.wait(max(0.0, seconds))
+
+
+@dataclass
+class GameState:
+    """What the worker keeps in memory for one game (rebuilt from Redis when unsure)."""
+
+    game: WinGo
+    predictors: list[Predictor] = field(default_factory=list)
+    fed_through: str | None = None  # newest issue fed to the predictors
+    digits: list[int] = field(default_factory=list)  # recent digits, bounded
+
+
+@dataclass
+class StepResult:
+    game: str
+    new_draws: int = 0
+    predicted_issue: str | None = None
+    published: bool = False
+    waiting: bool = False  # the source has not delivered the newest draw yet
+    locked_out: bool = False
+
+
+class Worker:
+    """Ingest draws and publish predictions for every configured game."""
+
+    def __init__(self, settings: Settings, connection, source: Source, clock=None,
+                 name: str = "worker"):
+        self.settings = settings
+        self.r = connection
+        self.source = source
+        self.clock = clock or SystemClock()
+        self.name = name
+        self.log = logging.getLogger(f"lottery.{name}")
+        self.stop_event = threading.Event()
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.states = {code: GameState(get_game(code)) for code in settings.games}
+        self._release = self.r.register_script(_RELEASE_LOCK)
+        self.iterations = 0
+
+    # -- lifecycle -----------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        """Finish the current step and exit on SIGTERM or SIGINT."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.request_stop())
+
+    def request_stop(self) -> None:
+        self.log.info("stop requested; finishing the current step")
+        self.stop_event.set()
+
+    def run(self, max_iterations: int | None = None) -> int:
+        """Loop until stopped (or `max_iterations` wake-ups); return the iterations run."""
+        backoff = 1.0
+        self.log.info("started for %s with the %s source", ", ".join(self.states), self.source.name)
+        try:
+            while not self.stop_event.is_set():
+                if max_iterations is not None and self.iterations >= max_iterations:
+                    break
+                self.iterations += 1
+                try:
+                    results = [self.step(code) for code in self.states]
+                    backoff = 1.0
+                except redis.RedisError as exc:
+                    # Keep running: the next good step back-fills what was missed.
+                    self.log.warning("redis unavailable (%s); retrying in %.1fs",
+                                     type(exc).__name__, backoff)
+                    for state in self.states.values():
+                        state.fed_through = None  # rebuild from Redis once it is back
+                    self.clock.wait(backoff, self.stop_event)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                self.clock.wait(self.seconds_until_next_wake(results), self.stop_event)
+        finally:
+            self.source.close()
+            self._clear_heartbeat()
+            self.log.info("stopped after %d iterations", self.iterations)
+        return self.iterations
+
+    def seconds_until_next_wake(self, results: list[StepResult]) -> float:
+        """Return how long to sleep: until the next draw (+ poll delay), or a short retry."""
+        now = self.clock.now()
+        waits = []
+        for res in results:
+            game = self.states[res.game].game
+            if res.waiting or res.locked_out:
+                waits.append(min(5.0, game.period_seconds / 6))
+            else:
+                waits.append(game.seconds_to_next_draw(now) + self.settings.poll_delay)
+        return max(0.05, min(waits)) if waits else 1.0
+
+    # -- one step ------------------------------------------------------------
+    def step(self, code: str) -> StepResult:
+        """Ingest, resolve and predict for one game, if no other replica is doing it."""
+        state = self.states[code]
+        game = state.game
+        result = StepResult(code)
+        lock_key = keys.worker_lock(code)
+        if not self.r.set(lock_key, self.token, nx=True, px=30_000):
+            result.locked_out = True
+            return result
+        try:
+            now = self.clock.now()
+            self._sync_predictors(state)
+            until = game.last_settled_issue(now)
+            latest = draws.latest_issue(self.r, code)
+            if latest is None or game.issue_ordinal(latest) < game.issue_ordinal(until):
+                try:
+                    fetched = self.source.fetch(game, latest, until, now)
+                except SourceError as exc:
+                    self.log.warning("%s: source unavailable: %s", code, exc)
+                    fetched = []
+                new = draws.add_draws(self.r, game, fetched, self.settings.max_draws)
+                for draw in new:
+                    self._settle(state, draw.issue, draw.number, draw.to_record())
+                result.new_draws = len(new)
+                latest = draws.latest_issue(self.r, code)
+                if latest is not None and not self.source.can_backfill():
+                    self._record_gaps(game, latest, until, fetched)
+            caught_up = latest is not None and latest == until
+            open_issue = game.issue_at(now)
+            if not caught_up and game.seconds_to_next_draw(now) > game.period_seconds / 2:
+                result.waiting = True  # give the source a little longer for the newest draw
+            else:
+                result.predicted_issue = open_issue
+                result.published = self._predict(state, open_issue, now)
+            self._beat(code, result, now)
+            return result
+        finally:
+            self._release(keys=[lock_key], args=[self.token])
+
+    def _sync_predictors(self, state: GameState) -> None:
+        """Make the in-memory predictors agree with the stored draws."""
+        latest = draws.latest_issue(self.r, state.game.code)
+        if state.fed_through is not None and state.fed_through == latest:
+            return
+        # Another replica ingested, or this worker (re)started: rebuild from history.
+        digits = draws.recent_numbers(self.r, state.game.code, WARM_DRAWS)
+        state.predictors = build_predictors(seed=_seed_for(state.game.code))
+        for d in digits:
+            for p in state.predictors:
+                p.update(d)
+        state.digits = digits[-report_window():]
+        state.fed_through = latest
+
+    def _settle(self, state: GameState, issue: str, digit: int, record: dict) -> None:
+        """Resolve what was predicted for a newly stored draw and feed the predictors."""
+        code = state.game.code
+        stored = predictions.get_prediction(self.r, code, issue)
+        if stored is not None and "result" not in stored:
+            stored["hits"] = hits(stored, digit)
+            resolved = predictions.resolve_prediction(
+                self.r, code, issue, {**report.result_of(digit), "hits": stored["hits"]})
+            if resolved is not None:
+                report.update_counters(self.r, code, stored, digit)
+        recorder.resolve(self.r, code, issue, digit)
+        for p in state.predictors:
+            p.update(digit)
+        state.digits.append(digit)
+        if len(state.digits) > 2 * report_window():
+            del state.digits[:-report_window()]
+        state.fed_through = issue
+        publish_event(self.r, "draw", code, {"issue": issue, **record})
+
+    def _record_gaps(self, game: WinGo, latest: str, until: str, fetched) -> None:
+        """Record periods the source skipped (it cannot back-fill them later)."""
+        got = {d.issue for d in fetched}
+        if not fetched:
+            return
+        first = min(game.issue_ordinal(d.issue) for d in fetched)
+        missing = [game.issue_from_ordinal(o) for o in range(first, game.issue_ordinal(latest))
+                   if game.issue_from_ordinal(o) not in got
+                   and draws.get_draw(self.r, game.code, game.issue_from_ordinal(o)) is None]
+        if missing:
+            draws.mark_missing(self.r, game, missing)
+            self.log.warning("%s: %d periods missing from the source", game.code, len(missing))
+
+    def _predict(self, state: GameState, issue: str, now: datetime) -> bool:
+        """Predict `issue` once (first writer wins); publish it; return True if this call did."""
+        game = state.game
+        if predictions.get_prediction(self.r, game.code, issue) is not None:
+            return False
+        preds = {p.name: p.predict() for p in state.predictors}
+        main = preds.get(REPORT_PREDICTOR) or next(iter(preds.values()))
+        recorder.record(self.r, game.code, issue, preds)
+        if not predictions.save_prediction(self.r, game, issue, main.to_dict(),
+                                           self.settings.max_predictions):
+            return False
+        commitment = None
+        if hasattr(self.source, "commitment"):
+            commitment = self.source.commitment(game, issue)
+            self.r.hset(keys.commitments(game.code), issue, commitment)
+            self.r.hdel(keys.commitments(game.code), game.previous_issue(issue))
+        body = report.build_report(
+            game=game, next_issue=issue, now=now, prediction=main, digits=state.digits,
+            recent=draws.recent_draws(self.r, game.code, 20),
+            history=predictions.recent_predictions(self.r, game.code, 20),
+            counters=report.read_counters(self.r, game.code),
+            ai_enabled=self.r.get(keys.AI_ENABLED) in (b"1", "1"),
+            commitment=commitment)
+        predictions.write_report(self.r, game.code, report.encode(body))
+        publish_event(self.r, "prediction", game.code, {"issue": issue})
+        self.r.publish(keys.AI_TRIGGER_CHANNEL, json.dumps({
+            "trigger_type": "new_issue", "game": game.code, "issue": issue,
+            "timestamp": now.isoformat(), "source": self.source.name}))
+        self.log.info("%s: predicted %s (%s, %s, %s)", game.code, issue, main.big_small,
+                      main.color, main.numbers[:3])
+        return True
+
+    # -- status ----------------------------------------------------------------
+    def _beat(self, code: str, result: StepResult, now: datetime) -> None:
+        status = {"worker": self.name, "id": self.token, "game": code, "at": now.isoformat(),
+                  "source": self.source.name, "new_draws": result.new_draws,
+                  "predicted_issue": result.predicted_issue or "", "waiting": int(result.waiting)}
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hset(keys.worker_status(code), mapping=status)
+        pipe.set(keys.heartbeat(self.name), json.dumps({"at": time.time(), "id": self.token,
+                                                        "games": list(self.states)}),
+                 ex=HEARTBEAT_TTL)
+        pipe.sadd(keys.HEARTBEAT_PROCESSES, self.name)
+        pipe.execute()
+
+    def _clear_heartbeat(self) -> None:
+        try:
+            raw = self.r.get(keys.heartbeat(self.name))
+            if raw and json.loads(raw).get("id") == self.token:
+                self.r.delete(keys.heartbeat(self.name))
+        except redis.RedisError:
+            pass
+
+
+def report_window() -> int:
+    """Return how many recent digits the report's sequence analysis scans."""
+    return 5000
+
+
+def _seed_for(code: str) -> int:
+    # A fixed seed per game makes the random control reproducible across restarts.
+    return sum(code.encode())
+
+
+def build_source(settings: Settings, r) -> Source:
+    """Return the configured draw source."""
+    if settings.source == "http":
+        from lottery.sources.http_source import HttpSource
+
+        return HttpSource(settings)
+    from lottery.sources.simulated import SimulatedSource, ensure_secret
+
+    # One secret serves all games (each game's chain is keyed by its code).
+    secret = ensure_secret(r, settings)
+    return SimulatedSource(secret, backfill=settings.sim_backfill, max_draws=settings.max_draws)
+
+
+# -- CLI: python -m lottery worker --------------------------------------------------
+def add_arguments(parser) -> None:
+    parser.add_argument("--max-iterations", type=int, default=None,
+                        help="stop after this many wake-ups (for tests)")
+
+
+def run(args, settings: Settings) -> int:
+    """Run the draw worker until SIGTERM."""
+    from lottery.logs import configure_logging
+    from lottery.store.connection import connect
+    from lottery.store.embedded import resolve_redis_url
+
+    configure_logging(settings, "worker")
+    url = resolve_redis_url(settings)
+    if not url:
+        logging.getLogger("lottery.worker").error(
+            "REDIS_URL is not set and no local server runs (use: python -m lottery up)")
+        return 2
+    r = connect(url)
+    source = None
+    backoff = 1.0
+    while source is None:
+        try:
+            source = build_source(settings, r)
+        except redis.RedisError:
+            logging.getLogger("lottery.worker").warning("redis unavailable; retrying")
+            time.sleep(backoff + random.random())  # no event to wait on before Redis answers
+            backoff = min(backoff * 2, 30)
+    worker = Worker(settings, r, source)
+    worker.install_signal_handlers()
+    worker.run(args.max_iterations)
+    return 0
