@@ -107,6 +107,8 @@ def heartbeat(process: str) -> str:
 HEARTBEAT_PROCESSES = "lottery:heartbeats"  # set of process names that ever beat
 
 
+
+
 def worker_status(game: str) -> str:
     """Hash of the worker's last step for a game (issue, time, counts)."""
     return game_prefix(game) + "worker:status"

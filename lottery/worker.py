@@ -100,13 +100,16 @@ class Worker:
     def run(self, max_iterations: int | None = None) -> int:
         """Loop until stopped (or `max_iterations` wake-ups); return the iterations run."""
         backoff = 1.0
+        done = 0
         self.log.info("started for %s with the %s source", ", ".join(self.states), self.source.name)
         try:
             while not self.stop_event.is_set():
-                if max_iterations is not None and self.iterations >= max_iterations:
+                if max_iterations is not None and done >= max_iterations:
                     break
+                done += 1
                 self.iterations += 1
                 try:
+                    self._beat_alive()
                     results = [self.step(code) for code in self.states]
                     backoff = 1.0
                 except redis.RedisError as exc:
@@ -122,8 +125,8 @@ class Worker:
         finally:
             self.source.close()
             self._clear_heartbeat()
-            self.log.info("stopped after %d iterations", self.iterations)
-        return self.iterations
+            self.log.info("stopped after %d iterations", done)
+        return done
 
     def seconds_until_next_wake(self, results: list[StepResult]) -> float:
         """Return how long to sleep: until the next draw (+ poll delay), or a short retry."""
@@ -196,11 +199,10 @@ class Worker:
         code = state.game.code
         stored = predictions.get_prediction(self.r, code, issue)
         if stored is not None and "result" not in stored:
-            stored["hits"] = hits(stored, digit)
             resolved = predictions.resolve_prediction(
-                self.r, code, issue, {**report.result_of(digit), "hits": stored["hits"]})
-            if resolved is not None:
-                report.update_counters(self.r, code, stored, digit)
+                self.r, code, issue, report.result_of(digit), hits(stored, digit))
+            if resolved is not None:  # count once, after the result is stored
+                report.update_counters(self.r, code, resolved, digit)
         recorder.resolve(self.r, code, issue, digit)
         for p in state.predictors:
             p.update(digit)
@@ -260,13 +262,12 @@ class Worker:
         status = {"worker": self.name, "id": self.token, "game": code, "at": now.isoformat(),
                   "source": self.source.name, "new_draws": result.new_draws,
                   "predicted_issue": result.predicted_issue or "", "waiting": int(result.waiting)}
-        pipe = self.r.pipeline(transaction=False)
-        pipe.hset(keys.worker_status(code), mapping=status)
-        pipe.set(keys.heartbeat(self.name), json.dumps({"at": time.time(), "id": self.token,
-                                                        "games": list(self.states)}),
-                 ex=HEARTBEAT_TTL)
-        pipe.sadd(keys.HEARTBEAT_PROCESSES, self.name)
-        pipe.execute()
+        self.r.hset(keys.worker_status(code), mapping=status)
+        self._beat_alive()
+
+    def _beat_alive(self) -> None:
+        self.r.set(keys.heartbeat(self.name), json.dumps(
+            {"at": time.time(), "id": self.token, "games": list(self.states)}), ex=HEARTBEAT_TTL)
 
     def _clear_heartbeat(self) -> None:
         try:

@@ -89,7 +89,7 @@ class SimulatedSource:
         if game.draw_time(until_issue) > now:
             raise ValueError(f"{until_issue} is not drawn yet")
         if after_issue is None:
-            start = until - self.backfill + 1
+            start = until - max(self.backfill, 1) + 1  # at least the newest draw
         else:
             start = max(game.issue_ordinal(after_issue) + 1, until - self.max_draws + 1)
         return [self.draw(game, game.issue_from_ordinal(o)) for o in range(start, until + 1)]

@@ -33,12 +33,15 @@ def get_prediction(r, game_code: str, issue: str) -> dict | None:
     return json.loads(raw) if raw is not None else None
 
 
-def resolve_prediction(r, game_code: str, issue: str, result: dict) -> dict | None:
-    """Attach the settled `result` to a stored prediction; return it, or None if absent."""
+def resolve_prediction(r, game_code: str, issue: str, result: dict,
+                       hits: dict | None = None) -> dict | None:
+    """Attach the settled result (and hits) to a stored prediction; return it if newly resolved."""
     pred = get_prediction(r, game_code, issue)
     if pred is None or "result" in pred:
-        return pred
+        return None
     pred["result"] = result
+    if hits is not None:
+        pred["hits"] = hits
     r.hset(keys.predictions_data(game_code), issue, json.dumps(pred, separators=(",", ":")))
     return pred
 

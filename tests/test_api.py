@@ -1,0 +1,176 @@
+"""Core HTTP API against a real Redis server (and a dead one for the 503 paths)."""
+import json
+import time
+
+import pytest
+import redis
+from flask import Blueprint
+
+from clock import FakeClock
+from lottery import keys
+from lottery.events import publish_event
+from lottery.store import predictions
+from lottery.store.embedded import free_port
+from lottery.web import create_app
+from lottery.web.auth import require_admin
+from lottery.worker import Worker, build_source
+
+
+@pytest.fixture
+def app(settings, r):
+    application = create_app(settings, r)
+    yield application
+    application.extensions["lottery"]["prediction_cache"].stop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def worked(settings, r):
+    """Two worker wake-ups: 50 back-filled draws, one settled prediction, one open."""
+    clock = FakeClock()
+    Worker(settings, r, build_source(settings, r), clock=clock).run(max_iterations=2)
+    return clock
+
+
+def test_health_and_status(client, worked):
+    assert client.get("/health").json["status"] == "ok"
+    body = client.get("/api/status").json
+    game = body["games"]["WinGo_1M"]
+    assert game["draws"] == 51 and game["latest_issue"].startswith("20260101")
+    assert body["processes"]["ai_worker"] == {"alive": False}
+    assert body["redis"]["ok"] is True
+    rs = client.get("/api/redis/status").json
+    assert rs["connected"] is True and "url" not in json.dumps(rs).lower()
+
+
+def test_prediction_report_shape(client, worked):
+    resp = client.get("/api/prediction")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    rep = resp.json
+    for field in ("next_issue", "prediction", "likelihoods", "accuracy", "streaks",
+                  "recent_results", "prediction_history", "sequence_analysis", "timestamp"):
+        assert field in rep
+    assert rep["ai_enabled"] is False
+    pred = rep["prediction"]
+    assert len(pred["numbers"]) == 3 and pred["big_small"] in ("Big", "Small")
+    assert sum(pred["big_small_percentages"].values()) == pytest.approx(100, abs=0.2)
+    assert sum(rep["likelihoods"].values()) == pytest.approx(100, abs=0.6)
+    acc = rep["accuracy"]["big_small"]
+    assert acc["n"] == 1 and acc["chance"] == 0.5 and len(acc["ci95"]) == 2
+    assert rep["fairness"]["commitment"]
+
+
+def test_prediction_etag_and_304(client, worked):
+    first = client.get("/api/prediction")
+    etag = first.headers["ETag"]
+    again = client.get("/api/prediction", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    other = client.get("/api/prediction", headers={"If-None-Match": '"nope"'})
+    assert other.status_code == 200 and other.data == first.data
+
+
+def test_new_prediction_visible_within_100ms(app, client, worked, r, settings):
+    old = client.get("/api/prediction").json
+    cache = app.extensions["lottery"]["prediction_cache"]
+    assert cache._listening.wait(5), "the cache listener did not subscribe"
+    new = dict(old, next_issue="20260101100019999")
+    predictions.write_report(r, "WinGo_1M", json.dumps(new).encode())
+    written = time.perf_counter()
+    publish_event(r, "prediction", "WinGo_1M", {"issue": new["next_issue"]})
+    seen = None
+    while time.perf_counter() - written < 1.0:
+        if client.get("/api/prediction").json["next_issue"] == new["next_issue"]:
+            seen = time.perf_counter() - written
+            break
+    assert seen is not None and seen < 0.1, seen
+
+
+def test_no_prediction_yet_is_503_json(client):
+    resp = client.get("/api/prediction?game=WinGo_5M")
+    assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
+
+
+@pytest.mark.parametrize("url,code", [
+    ("/api/prediction?game=Keno", "unknown_game"),
+    ("/api/history?page=0", "bad_request"),
+    ("/api/history?per_page=500", "bad_request"),
+    ("/api/history?page=abc", "bad_request"),
+    ("/api/fairness/notanissue", "bad_issue"),
+    ("/api/fairness/20260101100019999", "bad_issue"),
+])
+def test_bad_parameters_are_400_json(client, url, code):
+    resp = client.get(url)
+    assert resp.status_code == 400 and resp.json["error"] == code and resp.json["message"]
+
+
+def test_history_pages(client, worked):
+    page1 = client.get("/api/history?per_page=10").json
+    page2 = client.get("/api/history?per_page=10&page=2").json
+    assert page1["total"] == 51 and page1["pages"] == 6
+    issues = [i["issue"] for i in page1["items"] + page2["items"]]
+    assert issues == sorted(issues, reverse=True) and len(set(issues)) == 20
+    item = page1["items"][0]
+    assert set(item) >= {"issue", "number", "size", "color", "colors", "drawn_at"}
+
+
+def test_fairness_settled_pending_and_unknown(client, worked, r):
+    latest = client.get("/api/history?per_page=1").json["items"][0]["issue"]
+    proof = client.get(f"/api/fairness/{latest}").json
+    assert proof["status"] == "settled" and proof["verified"] is True
+    assert proof["recomputed_number"] == proof["number"]
+    nxt = client.get("/api/prediction").json["next_issue"]
+    pending = client.get(f"/api/fairness/{nxt}").json
+    assert pending["status"] == "pending" and "seed" not in pending
+    assert pending["commitment"] == client.get("/api/prediction").json["fairness"]["commitment"]
+    assert client.get("/api/fairness/20250101100010001").status_code == 404
+
+
+def test_unknown_route_and_method_are_json(client):
+    assert client.get("/api/nothing").json["error"] == "not_found"
+    resp = client.post("/api/history")
+    assert resp.status_code == 405 and resp.json["error"] == "method_not_allowed"
+
+
+def test_openapi_lists_every_route(app, client):
+    doc = client.get("/api/openapi.json").json
+    assert doc["openapi"].startswith("3.")
+    for path in ("/health", "/api/prediction", "/api/history", "/api/fairness/{issue}"):
+        assert path in doc["paths"]
+    # Every registered /api route of the core is documented.
+    core = {rule.rule.replace("<issue>", "{issue}") for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("api.")}
+    assert core <= set(doc["paths"])
+
+
+def test_admin_auth(settings, r):
+    app = create_app(settings, r)
+    probe = Blueprint("probe", __name__)
+    probe.add_url_rule("/probe", "probe", require_admin(lambda: {"ok": True}), methods=["POST"])
+    app.register_blueprint(probe)
+    c = app.test_client()
+    assert c.post("/probe").status_code == 401
+    assert c.post("/probe", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert c.post("/probe", headers={"Authorization": "Basic test-admin-token"}).status_code == 401
+    ok = c.post("/probe", headers={"Authorization": "Bearer test-admin-token"})
+    assert ok.status_code == 200 and ok.json == {"ok": True}
+    no_token = create_app(settings.with_(admin_token=None), r)
+    no_token.register_blueprint(probe)
+    resp = no_token.test_client().post("/probe", headers={"Authorization": "Bearer x"})
+    assert resp.status_code == 403 and "ADMIN_TOKEN" in resp.json["message"]
+
+
+def test_redis_down_gives_503_json(settings):
+    dead_url = f"redis://:s3cret-pass@127.0.0.1:{free_port()}/0"
+    dead = redis.Redis.from_url(dead_url, socket_connect_timeout=0.2, socket_timeout=0.2)
+    app = create_app(settings.with_(redis_url=None), dead)
+    c = app.test_client()
+    for url in ("/health", "/api/status", "/api/history", "/api/prediction",
+                "/api/fairness/20260101100010001", "/api/redis/status"):
+        resp = c.get(url)
+        assert resp.status_code == 503, url
+        assert resp.json["error"] == "redis_unavailable"
+        assert "s3cret" not in resp.get_data(as_text=True)

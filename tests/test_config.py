@@ -1,0 +1,53 @@
+"""Settings are read once and validated; secrets stay out of repr, logs and public views."""
+import logging
+
+import pytest
+from hypothesis import given, strategies as st
+
+from lottery.config import ConfigError, Settings, redact_url
+from lottery.logs import RedactSecrets, secret_values
+
+
+def test_defaults():
+    s = Settings.from_env({}, dotenv=False)
+    assert s.port == 5000 and s.games == ("WinGo_1M",) and s.source == "simulated"
+    assert s.redis_url is None and str(s.data_dir) == "data"
+
+
+@pytest.mark.parametrize("env,needle", [
+    ({"PORT": "abc"}, "PORT"), ({"PORT": "0"}, "PORT"), ({"GAMES": "WinGo_1M,Keno"}, "Keno"),
+    ({"DRAW_SOURCE": "ftp"}, "DRAW_SOURCE"), ({"DRAW_SOURCE": "http"}, "SOURCE_URL"),
+    ({"TELEGRAM_ADMIN_IDS": "1,x"}, "TELEGRAM_ADMIN_IDS"), ({"SOURCE_TIMEOUT": "-1"}, "SOURCE_TIMEOUT"),
+])
+def test_bad_values_are_explained(env, needle):
+    with pytest.raises(ConfigError, match=needle):
+        Settings.from_env(env, dotenv=False)
+
+
+def test_secrets_not_in_repr_or_public_view():
+    s = Settings.from_env({"REDIS_URL": "redis://:pw123456@h:6379/0", "ADMIN_TOKEN": "adm-secret",
+                           "AI_API_KEYS": "pplx-a1,pplx-b2", "TELEGRAM_BOT_TOKEN": "123:abc-token"},
+                          dotenv=False)
+    text = repr(s) + str(s.public())
+    for secret in ("pw123456", "adm-secret", "pplx-a1", "123:abc-token"):
+        assert secret not in text
+    assert s.public()["admin_token_set"] is True and s.ai_api_keys == ("pplx-a1", "pplx-b2")
+
+
+def test_log_filter_redacts_configured_secrets_and_url_credentials(caplog):
+    s = Settings.from_env({"ADMIN_TOKEN": "adm-secret", "REDIS_URL": "redis://u:pw99999@h/0"},
+                          dotenv=False)
+    log = logging.getLogger("test.redact")
+    log.addFilter(RedactSecrets(secret_values(s)))
+    with caplog.at_level(logging.INFO):
+        log.info("token %s at %s and rediss://x:y@other/1", "adm-secret", s.redis_url)
+    assert "adm-secret" not in caplog.text and "pw99999" not in caplog.text
+    assert "y@other" not in caplog.text and "***" in caplog.text
+
+
+@given(user=st.text(alphabet="abcxyz019", min_size=1, max_size=8),
+       password=st.text(alphabet="ABCdef234!", min_size=1, max_size=12))
+def test_redact_url_never_leaks_password(user, password):
+    url = f"redis://{user}:{password}@example:6379/0"
+    assert redact_url(url) == "redis://***@example:6379/0"
+    assert redact_url("redis://example:6379/0") == "redis://example:6379/0"
