@@ -214,13 +214,13 @@ class Worker:
 
     def _record_gaps(self, game: WinGo, latest: str, until: str, fetched) -> None:
         """Record periods the source skipped (it cannot back-fill them later)."""
-        got = {d.issue for d in fetched}
         if not fetched:
             return
-        first = min(game.issue_ordinal(d.issue) for d in fetched)
-        missing = [game.issue_from_ordinal(o) for o in range(first, game.issue_ordinal(latest))
-                   if game.issue_from_ordinal(o) not in got
-                   and draws.get_draw(self.r, game.code, game.issue_from_ordinal(o)) is None]
+        # Compare period ordinals, not strings: a platform's game code may differ from ours.
+        got = {game.issue_ordinal(d.issue) for d in fetched}
+        stored = draws.ordinals_between(self.r, game.code, min(got), game.issue_ordinal(latest))
+        missing = [game.issue_from_ordinal(o) for o in range(min(got), game.issue_ordinal(latest))
+                   if o not in got and o not in stored]
         if missing:
             draws.mark_missing(self.r, game, missing)
             self.log.warning("%s: %d periods missing from the source", game.code, len(missing))

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timezone
+from typing import Any, Protocol
 
 from lottery.games import WinGo
 
@@ -48,3 +48,54 @@ class Source(Protocol):
     def close(self) -> None:
         """Release clients (HTTP connections)."""
         ...
+
+
+# -- validation shared by the sources that parse outside data (http, csv) ----------
+def parse_drawn_at(value: Any) -> str:
+    """Return an ISO 8601 UTC string for a timestamp, or raise ValueError.
+
+    Accepts ISO 8601 text (a time without offset is taken as UTC) and, for JSON
+    sources, epoch seconds or milliseconds.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = value / 1000.0 if abs(value) >= 1e11 else float(value)
+        try:
+            when = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"timestamp out of range: {value!r}") from None
+        return when.isoformat()
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"not an ISO 8601 timestamp: {value!r}")
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat()
+
+
+def make_draw(game: WinGo, issue: Any, number: Any, drawn_at: Any, source: str) -> Draw:
+    """Return a validated Draw from raw field values, or raise ValueError with the reason."""
+    if isinstance(issue, int) and not isinstance(issue, bool):
+        issue = str(issue)  # some platforms send issue numbers as JSON numbers
+    if not isinstance(issue, str) or not issue.strip():
+        raise ValueError(f"missing issue (got {issue!r})")
+    issue = issue.strip()
+    game.parse_issue(issue)  # raises ValueError naming the problem
+    if number is None or number == "":
+        raise ValueError(f"issue {issue}: missing number")
+    try:
+        digit = game.parse_outcome(number)
+    except ValueError as exc:
+        raise ValueError(f"issue {issue}: {exc}") from None
+    if drawn_at is None or drawn_at == "":
+        stamp = game.draw_time(issue).isoformat()
+    else:
+        try:
+            stamp = parse_drawn_at(drawn_at)
+        except ValueError as exc:
+            raise ValueError(f"issue {issue}: {exc}") from None
+    return Draw(game=game.code, issue=issue, number=digit, drawn_at=stamp, source=source)

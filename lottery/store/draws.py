@@ -67,6 +67,12 @@ def latest_issue(r, game_code: str) -> str | None:
     return _s(top[0]) if top else None
 
 
+def ordinals_between(r, game_code: str, first: int, last: int) -> set[int]:
+    """Return the period ordinals of stored draws in [first, last]."""
+    return {int(score) for _, score in
+            r.zrangebyscore(keys.draws_index(game_code), first, last, withscores=True)}
+
+
 def count(r, game_code: str) -> int:
     """Return how many draws are stored for the game."""
     return r.zcard(keys.draws_index(game_code))

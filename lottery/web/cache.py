@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 
@@ -23,11 +24,14 @@ STALE_AFTER = 1.0
 
 
 class CachedReport:
-    __slots__ = ("body", "etag", "at")
+    __slots__ = ("body", "etag", "headers", "at")
 
     def __init__(self, body: bytes):
         self.body = body
         self.etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        # Built once per report, reused by every response.
+        self.headers = {"Content-Type": "application/json", "ETag": f'"{self.etag}"',
+                        "Cache-Control": "no-cache"}
         self.at = time.monotonic()
 
 
@@ -67,8 +71,6 @@ class PredictionCache:
         self._stop.set()
 
     def _ensure_listener(self) -> None:
-        import os
-
         if self.url is None or (self._started and self._pid == os.getpid()):
             return
         with self._start_lock:

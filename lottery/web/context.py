@@ -25,7 +25,9 @@ def get_service(name: str):
 
 def get_game_arg() -> WinGo:
     """Return the game named by `?game=` (default WinGo_1M), or raise a 400."""
-    code = request.args.get("game", DEFAULT_GAME)
+    # Fast path for the polled endpoints: no query string, no parsing.
+    code = request.args.get("game", DEFAULT_GAME) if request.environ.get("QUERY_STRING") \
+        else DEFAULT_GAME
     if code not in GAMES:
         raise bad_request(f"unknown game {code!r}; known games: {', '.join(sorted(GAMES))}",
                           "unknown_game")

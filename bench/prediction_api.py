@@ -1,0 +1,89 @@
+"""/api/prediction under the gunicorn config vs a constant-body endpoint in the same server.
+
+Run: python bench/prediction_api.py [--seconds 8] [--connections 64]
+Needs `wrk` (Debian: apt-get install wrk). Targets: throughput ratio >= 0.9 and
+p99 <= 1.5x the ceiling's. Both gunicorn worker classes are measured side by side.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from _common import ROOT, embedded_redis
+
+import httpx
+import redis
+
+from lottery.config import Settings
+from lottery.store.embedded import free_port
+from lottery.worker import Worker, build_source
+
+
+def wrk(url: str, seconds: int, connections: int) -> tuple[float, float]:
+    """Return (requests/s, p99 ms) of a wrk run."""
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    m = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    if "Non-2xx" in out:
+        raise SystemExit(f"errors while loading {url}:\n{out}")
+    return rps, p99
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--connections", type=int, default=64)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    with embedded_redis() as url:
+        r = redis.Redis.from_url(url)
+        settings = Settings.from_env({}, dotenv=False).with_(redis_url=url, sim_secret="bench")
+        Worker(settings, r, build_source(settings, r)).step("WinGo_1M")
+        body_size = len(r.get("latest_prediction_data"))
+        print(f"report size {body_size} bytes; {args.connections} connections, {args.seconds} s each")
+        for worker_class, extra in (("gevent", []), ("gthread", ["--threads", "8"])):
+            port = free_port()
+            env = {**os.environ, "REDIS_URL": url, "PORT": str(port),
+                   "BENCH_BODY_SIZE": str(body_size), "PYTHONPATH": str(ROOT)}
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                 "--worker-class", worker_class, *extra, "bench.prediction_app:app"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                base = f"http://127.0.0.1:{port}"
+                for _ in range(200):
+                    try:
+                        if httpx.get(base + "/api/prediction").status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.1)  # gunicorn is booting
+                results = {}
+                # Alternate the order so neither side always runs on a warmer server.
+                for path in ("/bench/constant", "/api/prediction", "/api/prediction",
+                             "/bench/constant"):
+                    rps, p99 = wrk(base + path, args.seconds, args.connections)
+                    results.setdefault(path, []).append((rps, p99))
+                c_rps = sum(x[0] for x in results["/bench/constant"]) / 2
+                c_p99 = sum(x[1] for x in results["/bench/constant"]) / 2
+                p_rps = sum(x[0] for x in results["/api/prediction"]) / 2
+                p_p99 = sum(x[1] for x in results["/api/prediction"]) / 2
+                print(f"{worker_class:8s} ceiling {c_rps:8.0f} req/s p99 {c_p99:6.1f} ms | "
+                      f"/api/prediction {p_rps:8.0f} req/s p99 {p_p99:6.1f} ms | "
+                      f"throughput ratio {p_rps / c_rps:.2f} (target >= 0.9), "
+                      f"p99 ratio {p_p99 / c_p99:.2f} (target <= 1.5)")
+            finally:
+                proc.terminate()
+                proc.wait(20)
+
+
+if __name__ == "__main__":
+    main()
