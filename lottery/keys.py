@@ -98,6 +98,46 @@ def insights_prefix(game: str) -> str:
     return game_prefix(game) + "insights:"
 
 
+def eval_issue(game: str, issue: str) -> str:
+    """Hash: predictor -> prediction JSON for one issue, plus `r:{predictor}` markers (TTL)."""
+    return evaluation_prefix(game) + f"pred:{issue}"
+
+
+def eval_predictors(game: str) -> str:
+    """Set of predictor names with records (capped by the recorder)."""
+    return evaluation_prefix(game) + "predictors"
+
+
+def eval_totals(game: str, predictor: str) -> str:
+    """Hash of one predictor's counters per market (constant size)."""
+    return evaluation_prefix(game) + f"totals:{predictor}"
+
+
+def eval_cumulative(game: str, predictor: str) -> str:
+    """List of cumulative counter snapshots, newest first (capped): windows by subtraction."""
+    return evaluation_prefix(game) + f"cum:{predictor}"
+
+
+def audit_cache(game: str, window: int) -> str:
+    """Short-lived cached randomness audit JSON of the newest `window` draws."""
+    return evaluation_prefix(game) + f"audit:{window}"
+
+
+def insight_next(game: str, kind: str) -> str:
+    """JSON of the pending colour or size rule prediction (kind: color or size)."""
+    return insights_prefix(game) + f"{kind}:next"
+
+
+def insight_stats(game: str, kind: str) -> str:
+    """Hash of insight counters: overall, per rule, streaks and their distributions."""
+    return insights_prefix(game) + f"{kind}:stats"
+
+
+def insight_history(game: str, kind: str) -> str:
+    """List of resolved insight predictions, newest first (capped)."""
+    return insights_prefix(game) + f"{kind}:history"
+
+
 # --- service status -------------------------------------------------------------
 def heartbeat(process: str) -> str:
     """Expiring key: a process is alive while it exists (value: JSON status)."""
@@ -155,6 +195,23 @@ def ai_claim(game: str, issue: str) -> str:
 
 # --- simulator (issue 5) -------------------------------------------------------
 SIM_PREFIX = PREFIX + "sim:"
+# SIMULATOR_STATE (above) is a hash: session id -> session JSON; the simulator
+# worker is its only writer and keeps at most SIMULATOR_MAX_STORED sessions.
+SIM_COMMANDS = SIM_PREFIX + "commands"  # list: the API LPUSHes start/stop/config, the worker RPOPs
+SIM_WAKE_CHANNEL = SIM_PREFIX + "wake"  # pub/sub: a command was queued
+SIM_LAST_EVENT = SIM_PREFIX + "last_event_id"  # newest event of EVENTS_STREAM the worker applied
+SIM_WORKER = "sim-worker"  # process name: heartbeat(SIM_WORKER) exists while the worker runs
+
+
+def sim_history(session_id: str) -> str:
+    """Capped list of one session's settled and skipped rounds, newest first."""
+    return SIM_PREFIX + f"history:{session_id}"
+
+
+def sim_reply(command_id: str) -> str:
+    """The worker's reply to one command (a one-element list with a short TTL)."""
+    return SIM_PREFIX + f"reply:{command_id}"
+
 
 # --- Telegram bot (issue 6) ---------------------------------------------------
 BOT_PREFIX = PREFIX + "bot:"

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 import redis
 
 from lottery import keys, report
+from lottery.ai import store as ai_store
 from lottery.config import Settings
 from lottery.evaluation import recorder
 from lottery.events import publish_event
@@ -246,7 +247,7 @@ class Worker:
             recent=draws.recent_draws(self.r, game.code, 20),
             history=predictions.recent_predictions(self.r, game.code, 20),
             counters=report.read_counters(self.r, game.code),
-            ai_enabled=self.r.get(keys.AI_ENABLED) in (b"1", "1"),
+            ai_enabled=ai_store.ai_enabled(self.r, self.settings),
             commitment=commitment)
         predictions.write_report(self.r, game.code, report.encode(body))
         publish_event(self.r, "prediction", game.code, {"issue": issue})

@@ -8,6 +8,7 @@ import redis
 from flask import Blueprint, Response, jsonify, request
 
 from lottery import __version__, keys
+from lottery.ai import store as ai_store
 from lottery.games import GAMES
 from lottery.sources.simulated import FORMULA, verify_draw
 from lottery.store import draws
@@ -63,7 +64,7 @@ def status():
     return jsonify({"service": "lottery", "version": __version__, "source": settings.source,
                     "games": games, "processes": processes,
                     "redis": {"ok": True, "latency_ms": round(latency, 3)},
-                    "ai_enabled": r.get(keys.AI_ENABLED) in (b"1", "1")})
+                    "ai_enabled": ai_store.ai_enabled(r, settings)})
 
 
 @bp.get("/api/redis/status")

@@ -1,0 +1,297 @@
+"""What the AI worker keeps in Redis: the on/off flag, predictions, accuracy and status.
+
+Upstream-compatible names and shapes: `lottery:ai_enabled` ("1" on, "0" off; a
+missing flag is off, as upstream), `lottery:ai_prediction` (JSON of the newest
+prediction of the default game), `lottery:ai_preds_history` (hash: issue ->
+JSON, bounded through a per-game index), `lottery:ai_big_small_accuracy` (JSON
+with `total_predictions`, `correct_predictions`, `overall_accuracy_percentage`,
+`big_predictions`, `small_predictions`, for the default game). Every game also
+has its own latest/index/counters keys (lottery.keys, "AI worker" section).
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+
+from lottery import keys
+from lottery.config import DEFAULT_GAME
+from lottery.evaluation.stats import rate_summary
+from lottery.games import WinGo, wingo
+
+UNRESOLVED_MAX = 500  # valid predictions waiting for their draw (older ones are dropped)
+LATENCIES_MAX = 500  # provider latencies kept for the percentiles
+PROCESS = "ai_worker"  # heartbeat name of the AI worker process
+NO_KEY = "disabled: no API key"
+STOPPED = "disabled: stopped (POST /api/ai/start enables it)"
+ENABLED = "enabled"
+# Chance rates of the markets the AI is scored on (SPEC 5).
+CHANCE = {"big_small": 0.5, "number": 0.1, "color": 0.5}
+_BET_OF = {"big_small": wingo.BIG, "number": "0", "color": wingo.RED}
+_TRUE = (b"1", b"true", b"yes", b"on", b"enabled")
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _s(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def now_iso() -> str:
+    """Return the current UTC time in ISO 8601."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+# -- on/off -------------------------------------------------------------------------
+def flag_on(r) -> bool:
+    """Return True when an operator has switched the AI on (a missing flag is off)."""
+    raw = r.get(keys.AI_ENABLED)
+    return raw is not None and (raw if isinstance(raw, bytes) else raw.encode()).lower() in _TRUE
+
+
+def set_flag(r, on: bool) -> None:
+    """Switch the AI on or off."""
+    r.set(keys.AI_ENABLED, "1" if on else "0")
+
+
+def key_configured(r, settings=None) -> bool | None:
+    """Return whether the AI worker has an API key, as it last reported (else as `settings` say)."""
+    raw = r.hget(keys.AI_STATUS, "key_configured")
+    if raw is not None:
+        return _s(raw) == "1"
+    return bool(settings.ai_api_keys) if settings is not None else None
+
+
+def ai_enabled(r, settings=None) -> bool:
+    """Return the effective switch: on, and the worker has (or may have) an API key."""
+    return flag_on(r) and key_configured(r, settings) is not False
+
+
+def state_text(r, settings=None) -> str:
+    """Return the AI state as shown in /api/ai/status ("enabled", "disabled: ...")."""
+    if key_configured(r, settings) is False:
+        return NO_KEY
+    return ENABLED if flag_on(r) else STOPPED
+
+
+# -- predictions --------------------------------------------------------------------
+def claim(r, game_code: str, issue: str, ttl: int) -> bool:
+    """Claim an issue for one provider call (first caller wins); return True if this one did."""
+    return bool(r.set(keys.ai_claim(game_code, issue), "1", nx=True, ex=ttl))
+
+
+def has_prediction(r, game_code: str, issue: str) -> bool:
+    """Return True when an AI prediction (valid or failed) is stored for the issue."""
+    return bool(r.hexists(keys.AI_PREDS_HISTORY, keys.ai_history_field(game_code, issue)))
+
+
+def get_prediction(r, game_code: str, issue: str) -> dict | None:
+    """Return the stored AI prediction of an issue, or None."""
+    raw = r.hget(keys.AI_PREDS_HISTORY, keys.ai_history_field(game_code, issue))
+    return json.loads(raw) if raw is not None else None
+
+
+def save_prediction(r, game: WinGo, entry: dict, max_entries: int) -> None:
+    """Store an AI prediction (entry has game, issue, status) as the latest and in the history."""
+    issue = entry["issue"]
+    ordinal = game.issue_ordinal(issue)
+    body = _dumps(entry)
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.AI_PREDS_HISTORY, keys.ai_history_field(game.code, issue), body)
+    pipe.zadd(keys.ai_history_index(game.code), {issue: ordinal})
+    pipe.set(keys.ai_latest(game.code), body)
+    if game.code == DEFAULT_GAME:
+        pipe.set(keys.AI_PREDICTION, body)
+    if entry.get("status") == "ok":
+        pipe.zadd(keys.ai_unresolved(game.code), {issue: ordinal})
+        pipe.zremrangebyrank(keys.ai_unresolved(game.code), 0, -(UNRESOLVED_MAX + 1))
+    pipe.execute()
+    excess = r.zcard(keys.ai_history_index(game.code)) - max_entries
+    if excess > 0:
+        dropped = [_s(m) for m, _ in r.zpopmin(keys.ai_history_index(game.code), excess)]
+        if dropped:
+            r.hdel(keys.AI_PREDS_HISTORY, *[keys.ai_history_field(game.code, i) for i in dropped])
+
+
+def latest(r, game_code: str) -> dict | None:
+    """Return the newest AI prediction of a game, or None."""
+    raw = r.get(keys.ai_latest(game_code))
+    return json.loads(raw) if raw is not None else None
+
+
+def history(r, game_code: str, limit: int) -> list[dict]:
+    """Return up to `limit` stored AI predictions of a game, newest issue first."""
+    issues = [_s(m) for m in r.zrevrange(keys.ai_history_index(game_code), 0, limit - 1)]
+    if not issues:
+        return []
+    raws = r.hmget(keys.AI_PREDS_HISTORY, [keys.ai_history_field(game_code, i) for i in issues])
+    return [json.loads(raw) for raw in raws if raw is not None]
+
+
+def unresolved_issues(r, game_code: str, limit: int = 100) -> list[str]:
+    """Return the newest issues whose valid AI prediction is not scored yet, newest first."""
+    return [_s(m) for m in r.zrevrange(keys.ai_unresolved(game_code), 0, limit - 1)]
+
+
+def resolve(r, game_code: str, issue: str, digit: int) -> dict | None:
+    """Score the AI prediction of a settled issue once; return it, or None if nothing to do."""
+    # ZREM decides the one resolver: duplicate events and replicas count nothing twice.
+    if not r.zrem(keys.ai_unresolved(game_code), issue):
+        return None
+    entry = get_prediction(r, game_code, issue)
+    if entry is None or entry.get("status") != "ok":
+        return None
+    outcome = wingo.size(digit)
+    hits = {"number": entry["number"] == digit, "big_small": entry["size"] == outcome,
+            "color": entry["color"] == wingo.primary_color(digit)}
+    entry.update(result={"number": digit, "size": outcome, "color": wingo.primary_color(digit),
+                         "colors": list(wingo.colors(digit))},
+                 hits=hits, correct=hits["big_small"])
+    body = _dumps(entry)
+    side = "big" if entry["size"] == wingo.BIG else "small"
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.AI_PREDS_HISTORY, keys.ai_history_field(game_code, issue), body)
+    counters = keys.ai_accuracy(game_code)
+    pipe.hincrby(counters, "total", 1)
+    pipe.hincrby(counters, f"{side}_total", 1)
+    pipe.hincrby(counters, "correct", int(hits["big_small"]))
+    pipe.hincrby(counters, f"{side}_correct", int(hits["big_small"]))
+    pipe.hincrby(counters, "number_hits", int(hits["number"]))
+    pipe.hincrby(counters, "color_hits", int(hits["color"]))
+    pipe.execute()
+    current = latest(r, game_code)
+    if current is not None and current.get("issue") == issue:
+        r.set(keys.ai_latest(game_code), body)
+        if game_code == DEFAULT_GAME:
+            r.set(keys.AI_PREDICTION, body)
+    if game_code == DEFAULT_GAME:
+        r.set(keys.AI_BIG_SMALL_ACCURACY, _dumps(accuracy(r, game_code)))
+    return entry
+
+
+# -- accuracy -----------------------------------------------------------------------
+def accuracy(r, game_code: str) -> dict:
+    """Return the AI's resolved record: upstream fields plus n, chance, 95% interval, p-value."""
+    c = {_s(k): int(v) for k, v in r.hgetall(keys.ai_accuracy(game_code)).items()}
+    total, correct = c.get("total", 0), c.get("correct", 0)
+    hits = {"big_small": correct, "number": c.get("number_hits", 0),
+            "color": c.get("color_hits", 0)}
+    markets = {m: {**rate_summary(hits[m], total, CHANCE[m]),
+                   "break_even": wingo.break_even_rate(_BET_OF[m])} for m in CHANCE}
+    for m in markets.values():
+        # Three markets are shown together: Bonferroni keeps the family error at 1%.
+        if m["n"] and m["p_value"] < 0.01 / len(markets) and m["ci95"][0] > m["break_even"]:
+            m["verdict"] = "edge"
+        elif m["n"] and m["ci95"][1] < m["chance"]:
+            m["verdict"] = "worse than chance"
+        else:
+            m["verdict"] = "no evidence of an edge over chance"
+    return {
+        "game": game_code,
+        "total_predictions": total,
+        "correct_predictions": correct,
+        "overall_accuracy_percentage": _pct(correct, total),
+        "big_predictions": _side(c, "big"),
+        "small_predictions": _side(c, "small"),
+        "n": total,
+        "chance_rate": CHANCE["big_small"],
+        "ci95": markets["big_small"]["ci95"],
+        "p_value": markets["big_small"]["p_value"],
+        "verdict": markets["big_small"]["verdict"],
+        "markets": markets,
+        "note": "Fair draws cannot be predicted: compare each rate with its chance rate and "
+                "95% interval. Only valid AI answers for unsettled issues are counted.",
+        "timestamp": now_iso(),
+    }
+
+
+def _side(c: dict, side: str) -> dict:
+    total, correct = c.get(f"{side}_total", 0), c.get(f"{side}_correct", 0)
+    return {"total": total, "correct": correct, "accuracy_percentage": _pct(correct, total)}
+
+
+def _pct(k: int, n: int) -> float:
+    return round(100.0 * k / n, 2) if n else 0.0
+
+
+# -- status -------------------------------------------------------------------------
+def record_calls(r, calls) -> None:
+    """Count provider calls and errors and keep the latencies of those that were answered."""
+    if not calls:
+        return
+    pipe = r.pipeline(transaction=False)
+    pipe.hincrby(keys.AI_STATUS, "calls", len(calls))
+    pipe.hincrby(keys.AI_STATUS, "errors", sum(1 for c in calls if not c.ok))
+    answered = [round(c.latency_ms, 1) for c in calls if c.status is not None]
+    if answered:
+        pipe.lpush(keys.AI_LATENCIES, *answered)
+        pipe.ltrim(keys.AI_LATENCIES, 0, LATENCIES_MAX - 1)
+    pipe.execute()
+
+
+def record_outcome(r, entry: dict) -> None:
+    """Remember the last success or failure (with its reason) and count it."""
+    ok = entry["status"] == "ok"
+    prefix = "last_success" if ok else "last_failure"
+    fields = {f"{prefix}_at": entry["timestamp"], f"{prefix}_game": entry["game"],
+              f"{prefix}_issue": entry["issue"]}
+    if not ok:
+        fields["last_failure_reason"] = entry.get("reason", "")
+    pipe = r.pipeline(transaction=False)
+    pipe.hset(keys.AI_STATUS, mapping=fields)
+    pipe.hincrby(keys.AI_STATUS, "successes" if ok else "failures", 1)
+    pipe.execute()
+
+
+def set_worker_fields(r, **fields) -> None:
+    """Record what the running worker reports about itself (state, key_configured, model)."""
+    r.hset(keys.AI_STATUS, mapping={k: ("1" if v is True else "0" if v is False else str(v))
+                                    for k, v in fields.items()})
+
+
+def latency_percentiles(r) -> dict:
+    """Return n, p50, p90, p99 and max of the recent provider latencies (ms)."""
+    import numpy as np
+
+    values = [float(v) for v in r.lrange(keys.AI_LATENCIES, 0, -1)]
+    if not values:
+        return {"n": 0, "p50": None, "p90": None, "p99": None, "max": None}
+    p50, p90, p99 = (round(float(x), 1) for x in np.percentile(values, [50, 90, 99]))
+    return {"n": len(values), "p50": p50, "p90": p90, "p99": p99, "max": max(values)}
+
+
+def status(r, settings=None) -> dict:
+    """Return the AI status as /api/ai/status shows it (no secrets)."""
+    raw = {_s(k): _s(v) for k, v in r.hgetall(keys.AI_STATUS).items()}
+    beat = r.get(keys.heartbeat(PROCESS))
+
+    def last(prefix: str) -> dict | None:
+        if f"{prefix}_at" not in raw:
+            return None
+        out = {"at": raw[f"{prefix}_at"], "game": raw.get(f"{prefix}_game"),
+               "issue": raw.get(f"{prefix}_issue")}
+        if prefix == "last_failure":
+            out["reason"] = raw.get("last_failure_reason")
+        return out
+
+    return {
+        "enabled": ai_enabled(r, settings),
+        "state": state_text(r, settings),
+        "flag": flag_on(r),
+        "key_configured": key_configured(r, settings),
+        "model": raw.get("model") or (settings.ai_model if settings else None),
+        "provider": raw.get("provider"),
+        "worker": {"alive": beat is not None, "state": raw.get("worker_state"),
+                   "started_at": raw.get("started_at"),
+                   "last_seen": json.loads(beat).get("at") if beat else None},
+        "calls": int(raw.get("calls", 0)),
+        "errors": int(raw.get("errors", 0)),
+        "successes": int(raw.get("successes", 0)),
+        "failures": int(raw.get("failures", 0)),
+        "last_success": last("last_success"),
+        "last_failure": last("last_failure"),
+        "latency_ms": latency_percentiles(r),
+        "timestamp": time.time(),
+    }

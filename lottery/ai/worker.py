@@ -1,0 +1,344 @@
+"""The AI worker: asks an LLM provider for its own prediction of each open issue.
+
+It listens on `lottery:ai_trigger` (one trigger per new open issue) and on the
+events channel (settled draws resolve stored AI predictions). Pub/sub loses
+what is sent while nobody listens, so on start and after every reconnect it
+catches up from stored state: AI predictions whose draws exist are resolved,
+and the newest pending report issues without an AI prediction are predicted.
+
+An issue is predicted at most once: a stale trigger (the issue is settled or its
+draw time is too close) is skipped, and a per-issue SET NX claim makes
+duplicate triggers and replicas call the provider once. Without an API key the
+worker runs, says `disabled: no API key` in the status and calls nothing.
+
+CLI: `python -m lottery ai-worker` (also `python ai_worker.py`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+
+import redis
+
+from lottery import keys
+from lottery.ai import prompt, store
+from lottery.ai.parse import InvalidAnswer, parse_answer
+from lottery.ai.provider import ChatProvider, ProviderError
+from lottery.config import DEFAULT_GAME, Settings, redact_url
+from lottery.evaluation import recorder
+from lottery.events import publish_event
+from lottery.games import GAMES, WinGo
+from lottery.store import draws, predictions
+
+BUDGET_FRACTION = 0.5  # of a period: the most one issue may take, retries included
+BUDGET_MAX = 60.0  # seconds, whatever the period
+MIN_BUDGET = 1.0  # seconds before the draw below which an issue is not asked about
+CATCH_UP_LIMIT = 5  # newest pending report issues looked at per game on (re)connect
+HEARTBEAT_TTL = 90
+HEARTBEAT_EVERY = 15.0
+POLL_SECONDS = 1.0  # longest wait for a message before the loop looks at the flag and heartbeat
+
+
+class AIWorker:
+    """Turn triggers into stored, scored AI predictions; catch up after every (re)connect."""
+
+    def __init__(self, settings: Settings, connection, url: str | None = None,
+                 provider: ChatProvider | None = None, *, clock=None, outcomes=None,
+                 catch_up_limit: int = CATCH_UP_LIMIT, poll_seconds: float = POLL_SECONDS,
+                 name: str = store.PROCESS):
+        self.settings = settings
+        self.r = connection
+        self.url = url or settings.redis_url
+        if provider is None and settings.ai_api_keys:
+            provider = ChatProvider.from_settings(settings)
+        self.provider = provider
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        # Optional queue of (source, game, issue, outcome) for tests; source "session" tells
+        # when a subscription is "listening" or "lost".
+        self.outcomes = outcomes
+        self.catch_up_limit = catch_up_limit
+        self.poll_seconds = poll_seconds
+        self.name = name
+        self.log = logging.getLogger(f"lottery.{name}")
+        self.stop_event = threading.Event()
+        self.ready = threading.Event()  # set once subscribed and caught up
+        self.iterations = 0
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._enabled: bool | None = None
+        self._last_beat = 0.0
+
+    @property
+    def key_configured(self) -> bool:
+        return self.provider is not None and self.provider.configured
+
+    # -- lifecycle -----------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        """Finish the current step and exit on SIGTERM or SIGINT."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.request_stop())
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the current step."""
+        self.log.info("stop requested; finishing the current step")
+        self.stop_event.set()
+
+    def run(self, max_iterations: int | None = None) -> int:
+        """Listen until stopped (or `max_iterations` waits); return the iterations run."""
+        backoff = 0.5
+        self.log.info("started for %s: model %s at %s, API key %s", ", ".join(self.settings.games),
+                      self.settings.ai_model, redact_url(self.settings.ai_base_url),
+                      "configured" if self.key_configured else "missing (AI disabled)")
+        try:
+            while not self._done(max_iterations):
+                try:
+                    self._session(max_iterations)
+                    backoff = 0.5
+                except redis.RedisError as exc:
+                    # Keep running: the next session catches up on what was missed.
+                    self.ready.clear()
+                    self._outcome("session", "", "", "lost")
+                    self.log.warning("redis unavailable (%s); reconnecting in %.1fs",
+                                     type(exc).__name__, backoff)
+                    self.stop_event.wait(backoff)
+                    backoff = min(backoff * 2, 30.0)
+        finally:
+            self.ready.clear()
+            if self.provider is not None:
+                self.provider.close()
+            self._goodbye()
+            self.log.info("stopped after %d iterations", self.iterations)
+        return self.iterations
+
+    def _done(self, max_iterations: int | None) -> bool:
+        return self.stop_event.is_set() or (max_iterations is not None
+                                            and self.iterations >= max_iterations)
+
+    def _session(self, max_iterations: int | None) -> None:
+        """Subscribe, catch up, then handle messages until stopped or disconnected."""
+        from lottery.store.connection import pubsub_client
+
+        client = pubsub_client(self.url)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            # Subscribe before catching up, so nothing published meanwhile is lost.
+            pubsub.subscribe(keys.AI_TRIGGER_CHANNEL, keys.EVENTS_CHANNEL)
+            self._announce()
+            self.catch_up()
+            self.ready.set()
+            self._outcome("session", "", "", "listening")
+            self.log.info("listening on %s and %s", keys.AI_TRIGGER_CHANNEL, keys.EVENTS_CHANNEL)
+            while not self._done(max_iterations):
+                self.iterations += 1
+                message = pubsub.get_message(timeout=self.poll_seconds)
+                if message is not None:
+                    self._dispatch(message)
+                self._tick()
+        finally:
+            pubsub.close()
+            client.close()
+
+    def _announce(self) -> None:
+        """Report state and key presence, and make each report's ai_enabled agree with it."""
+        store.set_worker_fields(self.r, key_configured=self.key_configured,
+                                model=self.settings.ai_model,
+                                provider=redact_url(self.settings.ai_base_url),
+                                worker_state="running", started_at=store.now_iso())
+        self._beat()
+        self._enabled = store.ai_enabled(self.r, self.settings)
+        for code in self.settings.games:
+            raw = predictions.read_report(self.r, code)
+            if raw is not None and json.loads(raw).get("ai_enabled") != self._enabled:
+                predictions.patch_reports(self.r, [code], ai_enabled=self._enabled)
+
+    def _tick(self) -> None:
+        """Heartbeat now and then; when the AI has just been switched on, catch up at once."""
+        if time.monotonic() - self._last_beat >= HEARTBEAT_EVERY:
+            self._beat()
+        enabled = store.ai_enabled(self.r, self.settings)
+        if enabled and self._enabled is False:
+            self.log.info("AI switched on; catching up")
+            self.catch_up()
+        self._enabled = enabled
+
+    def _beat(self) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.set(keys.heartbeat(self.name), json.dumps({"at": time.time(), "id": self.token,
+                                                        "games": list(self.settings.games)}),
+                 ex=HEARTBEAT_TTL)
+        pipe.sadd(keys.HEARTBEAT_PROCESSES, self.name)
+        pipe.execute()
+        self._last_beat = time.monotonic()
+
+    def _goodbye(self) -> None:
+        try:
+            store.set_worker_fields(self.r, worker_state="stopped")
+            raw = self.r.get(keys.heartbeat(self.name))
+            if raw and json.loads(raw).get("id") == self.token:
+                self.r.delete(keys.heartbeat(self.name))
+        except redis.RedisError:
+            pass
+
+    # -- messages ------------------------------------------------------------
+    def _dispatch(self, message: dict) -> None:
+        channel = _s(message.get("channel"))
+        try:
+            data = json.loads(message["data"])
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except (ValueError, TypeError):
+            self.log.warning("ignored a message on %s that is not a JSON object", channel)
+            return
+        try:
+            if channel == keys.AI_TRIGGER_CHANNEL:
+                # Upstream triggers carry no game: they are for the default game.
+                self.handle_trigger(str(data.get("game") or DEFAULT_GAME), str(data.get("issue")),
+                                    "trigger")
+            elif channel == keys.EVENTS_CHANNEL and data.get("type") == "draw":
+                self.resolve_settled(str(data.get("game") or DEFAULT_GAME))
+        except redis.RedisError:
+            raise
+        except Exception:
+            # One bad message must not stop the worker.
+            self.log.exception("failed to handle a message on %s", channel)
+
+    def catch_up(self) -> None:
+        """Score what has settled, then predict recent pending issues without an AI prediction."""
+        for code in self.settings.games:
+            self.resolve_settled(code)
+        for code in self.settings.games:
+            for issue in predictions.pending_issues(self.r, code, self.catch_up_limit):
+                self.handle_trigger(code, issue, "catch-up")
+
+    def resolve_settled(self, game_code: str) -> int:
+        """Score the stored AI predictions of a game whose draws are in; return how many."""
+        if game_code not in self.settings.games:
+            return 0
+        resolved = 0
+        for issue in store.unresolved_issues(self.r, game_code):
+            draw = draws.get_draw(self.r, game_code, issue)
+            if draw is not None and store.resolve(self.r, game_code, issue, draw["number"]):
+                resolved += 1
+                self._outcome("resolve", game_code, issue, "resolved")
+        return resolved
+
+    def handle_trigger(self, game_code: str, issue: str, source: str = "trigger") -> str:
+        """Predict `issue` once if it is open, the AI is on and nobody has; return the outcome."""
+        outcome = self._handle(game_code, issue)
+        self.log.debug("%s %s %s: %s", source, game_code, issue, outcome)
+        self._outcome(source, game_code, issue, outcome)
+        return outcome
+
+    def _handle(self, game_code: str, issue: str) -> str:
+        if game_code not in self.settings.games:
+            return "ignored: game not enabled"
+        game = GAMES[game_code]
+        try:
+            game.parse_issue(issue)
+        except ValueError:
+            self.log.warning("ignored a trigger for %s with an invalid issue %r", game_code, issue)
+            return "ignored: invalid issue"
+        if not self.key_configured:
+            return "no_key"
+        if not store.ai_enabled(self.r, self.settings):
+            return "disabled"
+        if draws.get_draw(self.r, game_code, issue) is not None:
+            return "stale"
+        if self._seconds_left(game, issue) < MIN_BUDGET:
+            return "late"
+        if store.has_prediction(self.r, game_code, issue):
+            return "duplicate"
+        if not store.claim(self.r, game_code, issue, ttl=max(120, 2 * game.period_seconds)):
+            return "duplicate"
+        return self._predict(game, issue)
+
+    def _seconds_left(self, game: WinGo, issue: str) -> float:
+        return (game.draw_time(issue) - self.clock()).total_seconds()
+
+    def _predict(self, game: WinGo, issue: str) -> str:
+        budget = min(BUDGET_FRACTION * game.period_seconds, BUDGET_MAX,
+                     self._seconds_left(game, issue) - MIN_BUDGET / 2)
+        digits = draws.recent_numbers(self.r, game.code, prompt.HISTORY_DIGITS)
+        messages = prompt.build_messages(game, issue, digits)
+        self.log.debug("prompt for %s %s: %s", game.code, issue, messages[-1]["content"])
+        t0 = time.monotonic()
+        answer, reason, calls, text = None, None, [], None
+        try:
+            completion = self.provider.complete(messages, budget)
+            calls, text = completion.calls, completion.text
+            answer = parse_answer(text)
+        except ProviderError as exc:
+            calls, reason = exc.calls, exc.reason
+        except InvalidAnswer as exc:
+            reason = f"invalid answer: {exc}"
+            self.log.debug("invalid answer for %s %s: %r", game.code, issue, text)
+        latency_ms = round((time.monotonic() - t0) * 1000.0, 1)
+        store.record_calls(self.r, calls)
+        if answer is not None and (draws.get_draw(self.r, game.code, issue) is not None
+                                   or self._seconds_left(game, issue) <= 0):
+            # An answer that arrives after the draw is not a prediction.
+            answer, reason = None, "late: the issue was drawn before the answer arrived"
+        status = "ok" if answer is not None else "failed"
+        entry = {"game": game.code, "issue": issue, "status": status,
+                 "model": self.provider.model, "latency_ms": latency_ms, "attempts": len(calls),
+                 "timestamp": store.now_iso()}
+        if answer is not None:
+            entry.update(number=answer.number, size=answer.size, color=answer.color,
+                         confidence=answer.confidence, ai_prediction=answer.number,
+                         ai_predicted_category=answer.size.lower())
+            if answer.color_said and answer.color_said != answer.color:
+                entry["color_said"] = answer.color_said
+        else:
+            entry.update(reason=reason, number=None, size=None, color=None, confidence=None,
+                         ai_prediction=None, ai_predicted_category=None)
+        store.save_prediction(self.r, game, entry, self.settings.max_predictions)
+        if answer is not None:
+            recorder.record(self.r, game.code, issue, {"ai": {
+                "numbers": [answer.number], "big_small": answer.size, "color": answer.color,
+                "confidence": answer.confidence}})
+        store.record_outcome(self.r, entry)
+        publish_event(self.r, "ai_prediction", game.code, entry)
+        if answer is not None:
+            self.log.info("%s %s: AI predicted %d (%s, %s) in %.0f ms", game.code, issue,
+                          answer.number, answer.size, answer.color, latency_ms)
+            return "stored"
+        self.log.warning("%s %s: no AI prediction: %s", game.code, issue, reason)
+        return "failed"
+
+    def _outcome(self, source: str, game_code: str, issue: str, outcome: str) -> None:
+        if self.outcomes is not None:
+            self.outcomes.put((source, game_code, issue, outcome))
+
+
+def _s(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# -- CLI: python -m lottery ai-worker ---------------------------------------------
+def add_arguments(parser) -> None:
+    parser.add_argument("--max-iterations", type=int, default=None,
+                        help="stop after this many waits for a message (for tests)")
+
+
+def run(args, settings: Settings) -> int:
+    """Run the AI worker until SIGTERM."""
+    from lottery.logs import configure_logging
+    from lottery.store.connection import connect
+    from lottery.store.embedded import resolve_redis_url
+
+    configure_logging(settings, "ai-worker")
+    url = resolve_redis_url(settings)
+    if not url:
+        logging.getLogger(f"lottery.{store.PROCESS}").error(
+            "REDIS_URL is not set and no local server runs (use: python -m lottery up)")
+        return 2
+    worker = AIWorker(settings, connect(url), url)
+    worker.install_signal_handlers()
+    worker.run(args.max_iterations)
+    return 0
