@@ -311,14 +311,11 @@ def add_arguments(parser) -> None:
 def run(args, settings: Settings) -> int:
     """Run the draw worker until SIGTERM."""
     from lottery.logs import configure_logging
-    from lottery.store.connection import connect
-    from lottery.store.embedded import resolve_redis_url
+    from lottery.store.connection import connect, redis_url_or_explain
 
     configure_logging(settings, "worker")
-    url = resolve_redis_url(settings)
+    url = redis_url_or_explain(settings, logging.getLogger("lottery.worker"))
     if not url:
-        logging.getLogger("lottery.worker").error(
-            "REDIS_URL is not set and no local server runs (use: python -m lottery up)")
         return 2
     r = connect(url)
     source = None

@@ -329,14 +329,11 @@ def add_arguments(parser) -> None:
 def run(args, settings: Settings) -> int:
     """Run the AI worker until SIGTERM."""
     from lottery.logs import configure_logging
-    from lottery.store.connection import connect
-    from lottery.store.embedded import resolve_redis_url
+    from lottery.store.connection import connect, redis_url_or_explain
 
     configure_logging(settings, "ai-worker")
-    url = resolve_redis_url(settings)
+    url = redis_url_or_explain(settings, logging.getLogger(f"lottery.{store.PROCESS}"))
     if not url:
-        logging.getLogger(f"lottery.{store.PROCESS}").error(
-            "REDIS_URL is not set and no local server runs (use: python -m lottery up)")
         return 2
     worker = AIWorker(settings, connect(url), url)
     worker.install_signal_handlers()

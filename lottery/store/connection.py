@@ -25,3 +25,17 @@ def pubsub_client(url: str) -> redis.Redis:
     """Return a client for blocking pub/sub reads (no socket timeout on reads)."""
     return redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=3.0,
                                 health_check_interval=30)
+
+
+NO_REDIS = ("REDIS_URL is not set and no local server runs "
+            "(start everything with: python -m lottery up)")
+
+
+def redis_url_or_explain(settings, log) -> str | None:
+    """Return REDIS_URL or the local server's URL; else log how to get one and return None."""
+    from lottery.store.embedded import resolve_redis_url
+
+    url = resolve_redis_url(settings)
+    if not url:
+        log.error(NO_REDIS)
+    return url
