@@ -7,7 +7,6 @@ p99 <= 1.5x the ceiling's. Both gunicorn worker classes are measured side by sid
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil

@@ -7,10 +7,11 @@ import re
 from lottery.config import Settings
 
 _URL_AUTH = re.compile(r"(\w+://)[^/\s@]+@")
+_BOT_TOKEN_IN_URL = re.compile(r"bot\d+:[\w-]+")  # Telegram puts the token in the URL path
 
 
 class RedactSecrets(logging.Filter):
-    """Replace configured secret values and URL credentials in log records."""
+    """Mask configured secrets, URL credentials and bot tokens, tracebacks included."""
 
     def __init__(self, secrets: list[str]):
         super().__init__()
@@ -19,12 +20,17 @@ class RedactSecrets(logging.Filter):
     def redact(self, text: str) -> str:
         for s in self.secrets:
             text = text.replace(s, "***")
+        text = _BOT_TOKEN_IN_URL.sub("bot***", text)
         return _URL_AUTH.sub(r"\1***@", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
+        if record.exc_info:
+            # A traceback can quote URLs with tokens: fold it into the message, masked.
+            msg += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = record.exc_text = None
         clean = self.redact(msg)
-        if clean != msg:
+        if clean != record.getMessage() or record.args:
             record.msg, record.args = clean, None
         return True
 

@@ -7,7 +7,6 @@ import redis
 from flask import Blueprint
 
 from clock import FakeClock
-from lottery import keys
 from lottery.events import publish_event
 from lottery.store import predictions
 from lottery.store.embedded import free_port

@@ -13,7 +13,6 @@ import redis
 from clock import FakeClock
 from lottery import keys
 from lottery.games import get_game
-from lottery.sources.base import Draw
 from lottery.sources.simulated import SimulatedSource
 from lottery.store import draws, predictions
 from lottery.store.embedded import EmbeddedRedis, free_port

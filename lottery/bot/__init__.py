@@ -1,1 +1,1 @@
-"""bot."""
+"""The Telegram bot: live predictions per chat, sessions, schedules, honest stats."""

@@ -1,0 +1,360 @@
+"""The bot's background work: live deliveries, schedules, heartbeat.
+
+- Deliveries: on a `prediction` event (Redis pub/sub) the latest report of the
+  game goes to every subscribed chat once. Each (chat, issue) is claimed in
+  Redis (SADD on a per-issue set) just before its message is sent, in chunks,
+  so a restart or a second replica never sends it twice; a restart resumes
+  with the chats not claimed yet. A newer issue supersedes an unfinished one.
+- Pub/sub is only a wake-up: after every (re)subscription, and on every
+  housekeeping tick, the latest stored report is checked and delivered.
+- Sessions: when a chat is sent issue N and was sent N-1 in its session, the
+  N-1 hit/miss (Big/Small) is counted; the win target ends the session.
+- Blocking Redis calls run in worker threads so the event loop stays free.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import os
+import socket
+from datetime import datetime, timezone
+from typing import Callable
+
+import redis
+
+from lottery import keys
+from lottery.bot import chats, schedule, sender, texts
+from lottery.config import Settings
+from lottery.games import get_game
+from lottery.store import predictions
+
+HEARTBEAT_TTL = 90
+SCHEDULE_MARKER_TTL = 2 * 86400
+
+
+def utc_now() -> datetime:
+    """Return the current aware UTC time."""
+    return datetime.now(timezone.utc)
+
+
+class BotService:
+    """Deliver predictions, run schedules and keep the heartbeat of one bot process."""
+
+    def __init__(self, settings: Settings, r, bot, *, clock: Callable[[], datetime] = utc_now,
+                 aredis=None, chunk: int = 30, tick_seconds: float = 20.0,
+                 send_retries: int = 3, send_backoff: float = 0.5, stop_grace: float = 10.0):
+        self.settings = settings
+        self.r = r
+        self.bot = bot
+        self.clock = clock
+        self.aredis = aredis  # redis.asyncio client for pub/sub; made in start() when None
+        self._own_aredis = aredis is None
+        self.chunk = chunk
+        self.tick_seconds = tick_seconds
+        self.send_retries = send_retries
+        self.send_backoff = send_backoff
+        self.stop_grace = stop_grace
+        self.log = logging.getLogger("lottery.bot")
+        self.stopping = False
+        self._wanted: dict[str, str] = {}  # game -> newest issue to deliver
+        self._delivered: dict[str, str] = {}  # game -> newest issue fully delivered here
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._loops: list[asyncio.Task] = []
+        self._deliveries: set[asyncio.Task] = set()
+        self._id = f"{socket.gethostname()}:{os.getpid()}"
+
+    # -- helpers -----------------------------------------------------------
+    async def call(self, fn, *args, **kwargs):
+        """Run a blocking store function with this service's Redis client in a thread."""
+        return await asyncio.to_thread(fn, self.r, *args, **kwargs)
+
+    async def send(self, chat_id: int, text: str, **kwargs) -> sender.SendResult:
+        """Send one message and act on a blocked or migrated chat."""
+        result = await sender.send_text(self.bot, chat_id, text, retries=self.send_retries,
+                                        backoff=self.send_backoff, **kwargs)
+        if result.status == sender.GONE:
+            await self.call(chats.forget_chat, chat_id)
+            self.log.info("chat %s blocked the bot or is gone: unsubscribed", chat_id)
+        elif result.status == sender.MIGRATED:
+            await self.call(chats.migrate_chat, chat_id, result.new_chat_id)
+        return result
+
+    async def latest_report(self, game_code: str) -> dict | None:
+        """Return the latest stored report of a game, or None."""
+        raw = await self.call(predictions.read_report, game_code)
+        return json.loads(raw) if raw else None
+
+    def is_stale(self, game_code: str, issue: str) -> bool:
+        """Return True once an issue is drawn: its prediction is no use any more."""
+        return get_game(game_code).draw_time(issue) <= self.clock()
+
+    def _sent_ttl(self, game_code: str) -> int:
+        # Long enough for the next issue's delivery to see who got this one.
+        return 3 * get_game(game_code).period_seconds + 600
+
+    # -- deliveries --------------------------------------------------------
+    def request_delivery(self, game_code: str) -> None:
+        """Start delivering the game's latest report in the background."""
+        if self.stopping:
+            return
+        task = asyncio.create_task(self.deliver_latest(game_code), name=f"deliver:{game_code}")
+        self._deliveries.add(task)
+        task.add_done_callback(self._delivery_done)
+
+    def _delivery_done(self, task: asyncio.Task) -> None:
+        self._deliveries.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            sender.log_failure("*", task.exception(), self.settings.telegram_bot_token, "delivery")
+
+    async def deliver_latest(self, game_code: str) -> int:
+        """Deliver the latest report of a game to its subscribers; return messages sent."""
+        report = await self.latest_report(game_code)
+        if not report or not report.get("next_issue"):
+            return 0
+        return await self.deliver(report)
+
+    async def deliver(self, report: dict) -> int:
+        """Send a report's prediction to every subscribed chat of its game not yet sent it."""
+        game = get_game(report["game"])
+        issue = report["next_issue"]
+        wanted = self._wanted.get(game.code)
+        if wanted is None or game.issue_ordinal(issue) > game.issue_ordinal(wanted):
+            self._wanted[game.code] = issue
+        lock = self._locks.setdefault(game.code, asyncio.Lock())
+        async with lock:
+            if (self._wanted[game.code] != issue or self._delivered.get(game.code) == issue
+                    or self.is_stale(game.code, issue)):
+                return 0
+            subs = await self.call(chats.subscribed_chats, game.code)
+            previous_issue = game.previous_issue(issue)
+            previous = await self.call(predictions.get_prediction, game.code, previous_issue)
+            sent = 0
+            for start in range(0, len(subs), self.chunk):
+                if (self.stopping or self._wanted[game.code] != issue
+                        or self.is_stale(game.code, issue)):
+                    self.log.info("%s %s: delivery stopped after %d messages", game.code, issue,
+                                  sent)
+                    return sent
+                sent += await self._deliver_chunk(report, subs[start:start + self.chunk],
+                                                  previous_issue, previous)
+            self._delivered[game.code] = issue
+            if sent:
+                self.log.info("%s %s: prediction sent to %d chats", game.code, issue, sent)
+            return sent
+
+    async def _deliver_chunk(self, report: dict, subs: list[chats.ChatState],
+                             previous_issue: str, previous: dict | None) -> int:
+        game = get_game(report["game"])
+        issue = report["next_issue"]
+        by_id = {s.chat_id: s for s in subs}
+        claimed = await self.call(chats.claim_deliveries, game.code, issue, previous_issue,
+                                  list(by_id), self._sent_ttl(game.code))
+        done = texts.settled(previous)
+        now = self.clock()
+        outcomes = []
+        if done is not None:
+            hit = bool(done[1][texts.SESSION_MARKET])
+            for chat_id, got_previous in claimed:
+                if got_previous and _in_session(game, by_id[chat_id], previous_issue):
+                    outcomes.append((chat_id, hit, schedule.local_day(now, by_id[chat_id].tz)))
+        counted = await self.call(chats.record_outcomes, outcomes) if outcomes else {}
+        messages = []
+        for chat_id, _ in claimed:
+            state = by_id[chat_id]
+            wins, losses, ended = counted.get(
+                chat_id, (state.session_wins, state.session_losses, False))
+            if ended:
+                text = texts.target_reached_text(game.code, previous, wins, losses)
+            else:
+                text = texts.prediction_text(report, previous, (wins, losses, state.win_limit))
+            messages.append(self.send(chat_id, text))
+        results = await asyncio.gather(*messages)
+        return sum(1 for res in results if res.status in (sender.SENT, sender.MIGRATED))
+
+    async def deliver_to(self, chat_id: int, game_code: str) -> bool:
+        """Send a chat the open issue's prediction now, unless it already has it."""
+        report = await self.latest_report(game_code)
+        if not report or self.is_stale(game_code, report["next_issue"]):
+            return False
+        game = get_game(game_code)
+        issue = report["next_issue"]
+        claimed = await self.call(chats.claim_deliveries, game_code, issue,
+                                  game.previous_issue(issue), [chat_id], self._sent_ttl(game_code))
+        if not claimed:
+            return False
+        previous = await self.call(predictions.get_prediction, game_code,
+                                   game.previous_issue(issue))
+        state = await self.call(chats.get_chat, chat_id)
+        text = texts.prediction_text(report, previous, (state.session_wins, state.session_losses,
+                                                        state.win_limit))
+        return (await self.send(chat_id, text)).status in (sender.SENT, sender.MIGRATED)
+
+    async def broadcast_text(self, text: str) -> dict[str, int]:
+        """Send an announcement to every subscribed chat; return counts by outcome."""
+        subs = await self.call(chats.subscribed_chats)
+        counts = {sender.SENT: 0, sender.GONE: 0, sender.FAILED: 0}
+        for start in range(0, len(subs), self.chunk):
+            results = await asyncio.gather(*(self.send(s.chat_id, text)
+                                             for s in subs[start:start + self.chunk]))
+            for res in results:
+                status = sender.SENT if res.status == sender.MIGRATED else res.status
+                counts[status] += 1
+        return counts
+
+    # -- sessions and schedules --------------------------------------------
+    async def start_session(self, chat_id: int, game_code: str) -> None:
+        """Subscribe a chat and start a fresh session counted from the open issue."""
+        now = self.clock()
+        await self.call(chats.subscribe, chat_id, game_code,
+                        get_game(game_code).issue_at(now), now.isoformat(timespec="seconds"))
+
+    async def run_schedules(self, now: datetime | None = None) -> int:
+        """Fire the reminders and session starts due now; return how many fired here."""
+        now = now or self.clock()
+        fired = 0
+        for state in await self.call(chats.scheduled_chats):
+            if not state.schedules:
+                await self.call(chats.drop_from_schedule_index, state.chat_id)
+                continue
+            for item in schedule.due(state.schedules, state.tz, now):
+                marker = keys.telegram_schedule_done(state.chat_id, item.local_day, item.hhmm,
+                                                     item.kind)
+                if not await self.call(chats.once, marker, SCHEDULE_MARKER_TTL):
+                    continue
+                fired += 1
+                await self._fire(state, item, now)
+        return fired
+
+    async def _fire(self, state: chats.ChatState, item: schedule.Due, now: datetime) -> None:
+        game = state.game if state.game in self.settings.games else self.settings.games[0]
+        if item.kind == "remind":
+            minutes = max(1, math.ceil((item.starts_at - now).total_seconds() / 60))
+            await self.send(state.chat_id, f"Reminder: your daily {game} session starts at "
+                            f"{item.hhmm} ({state.tz}), in {minutes} min.")
+            return
+        if state.subscribed:
+            await self.send(state.chat_id, f"Daily start {item.hhmm}: your session is already "
+                            "running.")
+            return
+        await self.start_session(state.chat_id, game)
+        await self.send(state.chat_id, f"Daily session started ({item.hhmm} {state.tz}) for "
+                        f"{game}. /stop ends it.")
+        await self.deliver_to(state.chat_id, game)
+
+    # -- loops -------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the event listener and the housekeeping loop."""
+        if self.aredis is None:
+            import redis.asyncio as aredis
+
+            self.aredis = aredis.Redis.from_url(self.settings.redis_url,
+                                                socket_connect_timeout=3.0)
+        self.stopping = False
+        self._loops = [asyncio.create_task(self.listen(), name="bot:listen"),
+                       asyncio.create_task(self.housekeeping(), name="bot:housekeeping")]
+
+    async def stop(self) -> None:
+        """Finish the current delivery chunk (bounded by stop_grace), then stop everything."""
+        self.stopping = True
+        for task in self._loops:
+            task.cancel()
+        pending = list(self._deliveries) + self._loops
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=self.stop_grace)
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._loops = []
+        try:
+            await self._clear_heartbeat()
+        finally:
+            if self._own_aredis and self.aredis is not None:
+                await self.aredis.aclose()
+                self.aredis = None
+
+    async def catch_up(self) -> None:
+        """Deliver each game's latest report if this process has not delivered it yet."""
+        for code in self.settings.games:
+            report = await self.latest_report(code)
+            if report and report.get("next_issue") and \
+                    self._delivered.get(code) != report["next_issue"]:
+                self.request_delivery(code)
+
+    def on_event(self, raw) -> None:
+        """Handle one pub/sub message: a new prediction wakes a delivery."""
+        try:
+            event = json.loads(raw)
+        except (TypeError, ValueError):
+            self.log.warning("ignoring a malformed event")
+            return
+        if (event.get("type") == "prediction" and event.get("game") in self.settings.games
+                and not (event.get("data") or {}).get("patched")):
+            self.request_delivery(event["game"])
+
+    async def listen(self) -> None:
+        """Follow the events channel; resubscribe with backoff and catch up after each gap."""
+        backoff = 0.5
+        while not self.stopping:
+            pubsub = self.aredis.pubsub()
+            try:
+                await pubsub.subscribe(keys.EVENTS_CHANNEL)
+                backoff = 0.5
+                # Subscribe first, then catch up: nothing published in between is lost.
+                await self.catch_up()
+                while not self.stopping:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True,
+                                                       timeout=1.0)
+                    if message is not None:
+                        self.on_event(message["data"])
+            except (redis.RedisError, OSError) as exc:
+                self.log.warning("event subscription lost (%s); retrying in %.1f s",
+                                 type(exc).__name__, backoff)
+            except Exception:  # keep listening; the catch-up after resubscribing fills gaps
+                self.log.exception("event listener failed; retrying in %.1f s", backoff)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except (redis.RedisError, OSError):
+                    pass
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+
+    async def housekeeping(self) -> None:
+        """Every tick: heartbeat, schedules, and a catch-up in case a wake-up was missed."""
+        while not self.stopping:
+            try:
+                await self.call(_beat, self._id)
+                await self.run_schedules()
+                await self.catch_up()
+            except (redis.RedisError, OSError) as exc:
+                self.log.warning("housekeeping skipped: Redis unavailable (%s)",
+                                 type(exc).__name__)
+            except Exception:  # keep the loop alive; the next tick retries
+                self.log.exception("housekeeping failed")
+            await asyncio.sleep(self.tick_seconds)
+
+    async def _clear_heartbeat(self) -> None:
+        try:
+            raw = await self.call(lambda r: r.get(keys.heartbeat("bot")))
+            if raw and json.loads(raw).get("id") == self._id:
+                await self.call(lambda r: r.delete(keys.heartbeat("bot")))
+        except (redis.RedisError, OSError):
+            pass
+
+
+def _in_session(game, state: chats.ChatState, issue: str) -> bool:
+    """Return True when `issue` belongs to the chat's current session."""
+    try:
+        return game.issue_ordinal(issue) >= game.issue_ordinal(state.session_start)
+    except ValueError:
+        return False
+
+
+def _beat(r, process_id: str) -> None:
+    pipe = r.pipeline(transaction=False)
+    pipe.set(keys.heartbeat("bot"), json.dumps({"at": utc_now().timestamp(), "id": process_id}),
+             ex=HEARTBEAT_TTL)
+    pipe.sadd(keys.HEARTBEAT_PROCESSES, "bot")
+    pipe.execute()
