@@ -118,6 +118,16 @@ def eval_cumulative(game: str, predictor: str) -> str:
     return evaluation_prefix(game) + f"cum:{predictor}"
 
 
+def eval_version(game: str) -> str:
+    """Counter bumped by every scored prediction: the scoreboard cache is valid while it holds."""
+    return evaluation_prefix(game) + "version"
+
+
+def eval_board_cache(game: str) -> str:
+    """Hash: window ("all" or N) -> scoreboard JSON with the version it was computed at (capped)."""
+    return evaluation_prefix(game) + "board"
+
+
 def audit_cache(game: str, window: int) -> str:
     """Short-lived cached randomness audit JSON of the newest `window` draws."""
     return evaluation_prefix(game) + f"audit:{window}"
@@ -200,7 +210,7 @@ SIM_PREFIX = PREFIX + "sim:"
 SIM_COMMANDS = SIM_PREFIX + "commands"  # list: the API LPUSHes start/stop/config, the worker RPOPs
 SIM_WAKE_CHANNEL = SIM_PREFIX + "wake"  # pub/sub: a command was queued
 SIM_LAST_EVENT = SIM_PREFIX + "last_event_id"  # newest event of EVENTS_STREAM the worker applied
-SIM_WORKER = "sim-worker"  # process name: heartbeat(SIM_WORKER) exists while the worker runs
+SIM_WORKER = "sim_worker"  # process name: heartbeat(SIM_WORKER) exists while the worker runs
 
 
 def sim_history(session_id: str) -> str:

@@ -72,9 +72,10 @@ def color_percentages(probs: Sequence[float]) -> dict:
 
 
 def accuracy_block(counters: dict) -> dict:
-    """Return per-market accuracy with n, chance rate, 95% interval and p-value."""
+    """Return per-market accuracy with n, chance rate and 95% interval (p-values: /api/accuracy)."""
     n = int(counters.get("n", 0))
-    return {m: rate_summary(int(counters.get(f"hits:{m}", 0)), n, CHANCE[m]) for m in MARKETS}
+    return {m: rate_summary(int(counters.get(f"hits:{m}", 0)), n, CHANCE[m], p_value=False)
+            for m in MARKETS}
 
 
 def streaks_block(counters: dict) -> dict:

@@ -14,14 +14,18 @@ from lottery.games.wingo import BIG, DIGITS, GREEN, RED, SMALL, primary_color, s
 MARKETS = ("number", "top3", "big_small", "color")
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass's __init__ costs ~5x more, and one Prediction is
+# built per predictor per draw (100,000s in a backtest). Treat it as immutable.
+@dataclass
 class Prediction:
     """One predictor's prediction for the next draw, for every market."""
 
     predictor: str
-    numbers: tuple[int, ...]  # ranked digits, best first (at least 3)
-    big_small: str  # Big or Small
-    color: str  # Red or Green (scored on the primary colour)
+    # A predictor may take part in some markets only: empty numbers / None
+    # size or colour mean "no pick" there (see markets_of).
+    numbers: tuple[int, ...]  # ranked digits, best first (at least 3 for the top-3 market)
+    big_small: str | None  # Big or Small
+    color: str | None  # Red or Green (scored on the primary colour)
     probs: tuple[float, ...] | None = None  # P(digit) for 0..9 when probabilistic
     big_small_p: float | None = None  # probability of the predicted size, when known
     color_p: float | None = None  # probability of the predicted colour, when known
@@ -30,8 +34,11 @@ class Prediction:
 
     def to_dict(self) -> dict:
         """Return a JSON-able dict of the prediction."""
-        out = {"predictor": self.predictor, "numbers": list(self.numbers),
-               "big_small": self.big_small, "color": self.color}
+        out = {"predictor": self.predictor, "numbers": list(self.numbers)}
+        if self.big_small is not None:
+            out["big_small"] = self.big_small
+        if self.color is not None:
+            out["color"] = self.color
         if self.probs is not None:
             out["probs"] = [round(p, 6) for p in self.probs]
         if self.big_small_p is not None:
@@ -65,30 +72,50 @@ def warm(predictor: Predictor, digits: Iterable[int]) -> Predictor:
     return predictor
 
 
-def from_probs(name: str, probs: Sequence[float], rule: str | None = None) -> Prediction:
+# Digit groups, computed once from the rules (this function runs per draw in backtests).
+_BIG_DIGITS = tuple(d for d in DIGITS if size(d) == BIG)
+_GREEN_DIGITS = tuple(d for d in DIGITS if primary_color(d) == GREEN)
+
+
+def from_probs(name: str, probs: Sequence[float], rule: str | None = None,
+               extra: dict | None = None) -> Prediction:
     """Build a prediction for every market from a distribution over the ten digits."""
     total = float(sum(probs))
     if total <= 0:
         probs = [0.1] * 10
         total = 1.0
-    p = tuple(float(x) / total for x in probs)
-    # Ties break towards the smaller digit so the ranking is deterministic.
-    ranked = tuple(sorted(DIGITS, key=lambda d: (-p[d], d)))
-    p_big = sum(p[d] for d in DIGITS if size(d) == BIG)
-    p_green = sum(p[d] for d in DIGITS if primary_color(d) == GREEN)
+    p = tuple([float(x) / total for x in probs])
+    # Ties break towards the smaller digit so the ranking is deterministic
+    # (sorting is stable, also with reverse=True).
+    ranked = tuple(sorted(DIGITS, key=p.__getitem__, reverse=True))
+    p_big = sum([p[d] for d in _BIG_DIGITS])
+    p_green = sum([p[d] for d in _GREEN_DIGITS])
     big_small = BIG if p_big > 0.5 else SMALL if p_big < 0.5 else size(ranked[0])
     color = GREEN if p_green > 0.5 else RED if p_green < 0.5 else primary_color(ranked[0])
-    return Prediction(
-        predictor=name, numbers=ranked, big_small=big_small, color=color, probs=p,
-        big_small_p=p_big if big_small == BIG else 1 - p_big,
-        color_p=p_green if color == GREEN else 1 - p_green, rule=rule)
+    return Prediction(name, ranked, big_small, color, p,
+                      p_big if big_small == BIG else 1 - p_big,
+                      p_green if color == GREEN else 1 - p_green, rule, extra or {})
+
+
+def picks(prediction: Prediction | dict) -> tuple[tuple[int, ...], str | None, str | None]:
+    """Return (numbers, big_small, color) of a prediction object or dict."""
+    if isinstance(prediction, dict):
+        return (tuple(prediction.get("numbers") or ()), prediction.get("big_small"),
+                prediction.get("color"))
+    return tuple(prediction.numbers or ()), prediction.big_small, prediction.color
+
+
+def markets_of(prediction: Prediction | dict) -> tuple[str, ...]:
+    """Return the markets a prediction takes part in (top3 needs at least 3 numbers)."""
+    numbers, bs, color = picks(prediction)
+    taken = {"number": len(numbers) >= 1, "top3": len(numbers) >= 3,
+             "big_small": bs in (BIG, SMALL), "color": color in (RED, GREEN)}
+    return tuple(m for m in MARKETS if taken[m])
 
 
 def hits(prediction: Prediction | dict, digit: int) -> dict[str, bool]:
-    """Return, for each market, whether the prediction hit the drawn digit."""
-    if isinstance(prediction, dict):
-        numbers, bs, color = prediction["numbers"], prediction["big_small"], prediction["color"]
-    else:
-        numbers, bs, color = prediction.numbers, prediction.big_small, prediction.color
-    return {"number": numbers[0] == digit, "top3": digit in numbers[:3],
-            "big_small": size(digit) == bs, "color": primary_color(digit) == color}
+    """Return, for each market the prediction takes part in, whether it hit the digit."""
+    numbers, bs, color = picks(prediction)
+    outcome = {"number": bool(numbers) and numbers[0] == digit, "top3": digit in numbers[:3],
+               "big_small": size(digit) == bs, "color": primary_color(digit) == color}
+    return {m: outcome[m] for m in markets_of(prediction)}

@@ -24,8 +24,10 @@ class OverduePredictor:
         self.gap_n = [0] * 10
         self.recent: deque[int] = deque(maxlen=recent_window)
         self.recent_counts = [0] * 10
+        self._cached: list[float] | None = None  # likelihoods since the last update
 
     def update(self, digit: int) -> None:
+        self._cached = None
         if self.last_seen[digit] >= 0:
             self.gap_sum[digit] += self.t - self.last_seen[digit]
             self.gap_n[digit] += 1
@@ -38,18 +40,22 @@ class OverduePredictor:
         self.t += 1
 
     def likelihoods(self) -> list[float]:
-        """Return the normalised per-digit likelihoods for the next draw."""
-        scores = []
+        """Return the normalised per-digit likelihoods for the next draw (do not mutate)."""
+        if self._cached is not None:
+            return self._cached  # the ensemble asks for the same state again
+        t = self.t
         n_recent = max(len(self.recent), 1)
-        for d in range(10):
-            mean_gap = self.gap_sum[d] / self.gap_n[d] if self.gap_n[d] else 10.0
-            current_gap = self.t - self.last_seen[d] if self.last_seen[d] >= 0 else self.t + 1
-            overdue = current_gap / mean_gap if mean_gap > 0 else 1.0
-            recency = self.recent_counts[d] / n_recent
-            # Equal blend of the two signals, floored so no digit has zero mass.
-            scores.append(max(0.5 * min(overdue, 3.0) / 3.0 + 0.5 * recency, 1e-6))
+        # One pass per digit: overdueness (current gap / mean gap, 10 before any gap;
+        # gaps are >= 1 so the mean is positive) blended equally with recent
+        # frequency, floored so no digit has zero mass. Runs once per draw.
+        scores = [max(0.5 * min((t - seen if seen >= 0 else t + 1)
+                                / (g_sum / g_n if g_n else 10.0), 3.0) / 3.0
+                      + 0.5 * (count / n_recent), 1e-6)
+                  for seen, g_sum, g_n, count in zip(self.last_seen, self.gap_sum, self.gap_n,
+                                                     self.recent_counts)]
         total = sum(scores)
-        return [s / total for s in scores]
+        self._cached = [s / total for s in scores]
+        return self._cached
 
     def predict(self) -> Prediction:
         if self.t == 0:

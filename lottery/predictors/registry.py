@@ -2,11 +2,46 @@
 from __future__ import annotations
 
 from lottery.predictors.base import Predictor
+from lottery.predictors.control import RandomPredictor
+from lottery.predictors.ensemble import EnsemblePredictor
+from lottery.predictors.markov import MarkovPredictor
 from lottery.predictors.overdue import OverduePredictor
+from lottery.predictors.rules import color_rules, size_rules
+from lottery.predictors.sequence import SequencePredictor
 
-REPORT_PREDICTOR = "overdue"
+REPORT_PREDICTOR = "ensemble"
+# Names in display order; "ai" is recorded by the AI worker, not built here.
+PREDICTOR_NAMES = ("overdue", "sequence", "color_rules", "size_rules", "markov", "random",
+                   "ensemble")
+EXTERNAL_PREDICTORS = ("ai",)
+ENSEMBLE_MEMBERS = ("overdue", "sequence", "markov")
 
 
-def build_predictors(seed: int = 0) -> list[Predictor]:
-    """Return fresh instances of every predictor (seeded where random)."""
-    return [OverduePredictor()]
+def build_predictors(seed: int = 0, names=None, share_members: bool = False) -> list[Predictor]:
+    """Return fresh instances of every predictor (or of `names`), seeded where random.
+
+    With `share_members` the ensemble reuses the overdue, sequence and markov
+    instances in the list instead of running copies: only for a caller that asks
+    every predictor to predict before feeding any of them a digit (the backtest).
+    """
+    factories = {
+        "overdue": OverduePredictor,
+        "sequence": SequencePredictor,
+        "color_rules": color_rules,
+        "size_rules": size_rules,
+        "markov": MarkovPredictor,
+        "random": lambda: RandomPredictor(seed=seed),
+        "ensemble": EnsemblePredictor,
+    }
+    wanted = PREDICTOR_NAMES if names is None else tuple(dict.fromkeys(names))  # no repeats
+    unknown = [n for n in wanted if n not in factories]
+    if unknown:
+        raise KeyError(f"unknown predictor(s) {', '.join(unknown)}; "
+                       f"known: {', '.join(PREDICTOR_NAMES)}")
+    built = {n: factories[n]() for n in wanted if n != "ensemble"}
+    if "ensemble" in wanted:
+        shared = share_members and all(n in built for n in ENSEMBLE_MEMBERS)
+        built["ensemble"] = (
+            EnsemblePredictor([built[n] for n in ENSEMBLE_MEMBERS], shared=True) if shared
+            else EnsemblePredictor([factories[n]() for n in ENSEMBLE_MEMBERS]))
+    return [built[n] for n in wanted]

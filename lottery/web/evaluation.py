@@ -1,5 +1,54 @@
-"""Placeholder blueprint; filled in by its issue."""
-from flask import Blueprint
+"""The honest scoreboard (GET /api/accuracy) and the randomness audit (GET /api/audit)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from lottery.evaluation import audit as audit_mod
+from lottery.evaluation.recorder import WINDOW_MAX
+from lottery.evaluation.scoreboard import scoreboard
+from lottery.web.context import get_game_arg, get_int_arg, get_redis, get_settings
 
 bp = Blueprint("evaluation", __name__)
-OPENAPI_PATHS: dict = {}
+
+
+@bp.get("/api/accuracy")
+def accuracy():
+    """Return every predictor's hit rates against chance, with intervals and verdicts."""
+    game = get_game_arg()
+    window = None
+    if request.args.get("window", "") != "":
+        window = get_int_arg("window", WINDOW_MAX, 1, WINDOW_MAX)
+    return jsonify(scoreboard(get_redis(), game.code, window))
+
+
+@bp.get("/api/audit")
+def audit():
+    """Return the randomness audit of the newest draws."""
+    game = get_game_arg()
+    maximum = max(get_settings().max_draws, audit_mod.MIN_RUNS)
+    window = get_int_arg("window", min(audit_mod.DEFAULT_WINDOW, maximum),
+                         audit_mod.MIN_RUNS, maximum)
+    return jsonify(audit_mod.audit(get_redis(), game.code, window))
+
+
+_GAME = {"name": "game", "in": "query", "schema": {"type": "string", "default": "WinGo_1M"}}
+_ERR = {"description": "bad input", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
+
+OPENAPI_PATHS = {
+    "/api/accuracy": {"get": {
+        "summary": "Honest scoreboard: every predictor and market against chance (SPEC 5)",
+        "parameters": [_GAME, {"name": "window", "in": "query", "description":
+                               "the last N resolved predictions (default: all kept)",
+                               "schema": {"type": "integer", "minimum": 1,
+                                          "maximum": WINDOW_MAX}}],
+        "responses": {"200": {"description": "{game, window, n_draws, alpha, min_n, rows[], "
+                                             "generated_at, note}"}, "400": _ERR}}},
+    "/api/audit": {"get": {
+        "summary": "Randomness audit: digit uniformity, Big/Small runs, lag-1 independence",
+        "parameters": [_GAME, {"name": "window", "in": "query",
+                               "description": "the newest N draws (default 10000)",
+                               "schema": {"type": "integer", "minimum": audit_mod.MIN_RUNS}}],
+        "responses": {"200": {"description": "{game, window, n, tests{...}, note}"},
+                      "400": _ERR}}},
+}
