@@ -1,9 +1,11 @@
 """gunicorn settings for the web service (`gunicorn app:app` reads this file).
 
-Worker class: gevent. Measured with bench/prediction_api.py and
-bench/sse_fanout.py on this 2-core machine (figures in docs/benchmarks.md):
-gevent serves the polled /api/prediction path as fast as gthread and holds
-hundreds of idle server-sent-event clients per process without a thread each.
+Worker class: gevent, chosen by measurement on this 2-core machine
+(bench/sse_fanout.py and bench/prediction_api.py; figures in the README): with
+500 idle SSE clients gevent needs about half the CPU and memory per delivery of
+gthread (which ties up a thread per open stream), and serves the polled
+/api/prediction path at the same ratio to its ceiling. Do not preload the app:
+each worker starts its own Redis listener after the fork.
 """
 from lottery.config import Settings
 
@@ -20,3 +22,10 @@ keepalive = 5
 accesslog = None  # request logs would repeat every poll; errors still go to stderr
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+
+
+def post_worker_init(worker):
+    """End open event streams at once on shutdown instead of waiting graceful_timeout."""
+    from lottery.web.stream import end_streams_on_shutdown
+
+    end_streams_on_shutdown(worker)

@@ -77,6 +77,8 @@ class Settings:
     # Web
     port: int = 5000
     admin_token: str | None = field(default=None, repr=False)
+    sse_heartbeat: float = 15.0  # seconds between keep-alive comments on /api/stream
+    sse_max_clients: int = 5000  # live /api/stream connections per web process
     # Games and draw source
     games: tuple[str, ...] = (DEFAULT_GAME,)
     source: str = "simulated"
@@ -101,6 +103,11 @@ class Settings:
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_admin_ids: tuple[int, ...] = ()
+    # Simulator (paper money)
+    simulator_ack_timeout: float = 3.0  # seconds the API waits for the worker to apply a command
+    simulator_max_sessions: int = 20  # live sessions running at once
+    simulator_history_limit: int = 1000  # rounds kept per session
+    simulator_mc_max_bets: int = 20_000_000  # sessions x rounds per Monte Carlo request
     # Logging
     log_level: str = "INFO"
 
@@ -136,6 +143,8 @@ class Settings:
             data_dir=Path(env.get("LOTTERY_DATA_DIR", "").strip() or "data"),
             port=_int(env, "PORT", 5000, 1),
             admin_token=env.get("ADMIN_TOKEN", "").strip() or None,
+            sse_heartbeat=_float(env, "SSE_HEARTBEAT", 15.0, 0.05),
+            sse_max_clients=_int(env, "SSE_MAX_CLIENTS", 5000, 1),
             games=games,
             source=source,
             source_url=env.get("SOURCE_URL", "").strip() or None,
@@ -158,6 +167,10 @@ class Settings:
             telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip()
             or "https://api.telegram.org/bot",
             telegram_admin_ids=admin_ids,
+            simulator_ack_timeout=_float(env, "SIMULATOR_ACK_TIMEOUT", 3.0, 0.0),
+            simulator_max_sessions=_int(env, "SIMULATOR_MAX_SESSIONS", 20, 1),
+            simulator_history_limit=_int(env, "SIMULATOR_HISTORY_LIMIT", 1000, 10),
+            simulator_mc_max_bets=_int(env, "SIMULATOR_MC_MAX_BETS", 20_000_000, 1000),
             log_level=(env.get("LOG_LEVEL", "INFO").strip() or "INFO").upper(),
         )
 

@@ -7,18 +7,24 @@ from redis.retry import Retry
 
 
 def connect(url: str, *, socket_timeout: float = 5.0, decode_responses: bool = False,
-            max_connections: int = 50) -> redis.Redis:
-    """Return a pooled Redis client for `url` that retries briefly on connection errors."""
-    return redis.Redis.from_url(
+            max_connections: int = 50, pool_timeout: float = 5.0) -> redis.Redis:
+    """Return a pooled Redis client for `url` that retries briefly on connection errors.
+
+    The pool blocks (up to `pool_timeout`) when all connections are busy, so a
+    burst of requests waits for a connection instead of failing.
+    """
+    pool = redis.BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=pool_timeout,
         socket_timeout=socket_timeout,
         socket_connect_timeout=min(socket_timeout, 3.0),
         health_check_interval=30,
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         decode_responses=decode_responses,
-        max_connections=max_connections,
     )
+    return redis.Redis(connection_pool=pool)
 
 
 def pubsub_client(url: str) -> redis.Redis:

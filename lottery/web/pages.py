@@ -13,7 +13,8 @@ from flask import Blueprint, render_template, request
 
 from lottery.config import DEFAULT_GAME
 from lottery.games import get_game
-from lottery.games.wingo import COLORS, SIZES, break_even_rate, expected_return
+from lottery.games.wingo import COLORS, DIGITS, SIZES, break_even_rate, expected_return
+from lottery.sim.strategies import PROGRESSIONS
 from lottery.web.context import get_settings
 
 bp = Blueprint("pages", __name__)
@@ -37,7 +38,13 @@ def page_config(game_code: str) -> dict:
         "server_time": time.time(),
         "digits": [game.describe(d) for d in game.outcomes],
         "break_even": {bet: round(break_even_rate(bet), 6) for bet in SIZES + COLORS},
-        "expected_return": {bet: round(expected_return(bet), 6) for bet in SIZES + COLORS},
+        "expected_return": {**{bet: round(expected_return(bet), 6) for bet in SIZES + COLORS},
+                            "a number": round(expected_return("0"), 6)},
+        "sizes": list(SIZES),
+        "colors": list(COLORS),
+        "numbers": [str(d) for d in DIGITS],
+        # A custom ladder needs a multipliers list: the API takes it, the form keeps it simple.
+        "progressions": [p for p in PROGRESSIONS if p != "custom"],
     }
 
 

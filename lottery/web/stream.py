@@ -1,15 +1,15 @@
 """GET /api/stream: server-sent events of new draws, predictions and AI predictions.
 
 One Redis pub/sub subscription per web process (the `StreamHub`, started by the
-first client) is fanned out in-process to one bounded queue per client, so a
-thousand idle browsers cost a thousand small queues, not a thousand Redis
+first client) is fanned out in-process to one bounded buffer per client, so a
+thousand idle browsers cost a thousand small buffers, not a thousand Redis
 connections. Event ids are the ids of the capped events stream
 (`lottery.events`), so a client that reconnects with `Last-Event-ID` (header,
 or `?last_event_id=` for clients that cannot set headers) is first replayed
 what it missed from the stream and then continues live, without gaps or
 duplicates. Comments are sent as heartbeats so proxies keep idle connections.
 
-The hub uses only `threading`, `queue` and blocking Redis reads with timeouts:
+The hub uses only `threading`, `deque` and blocking Redis reads with timeouts:
 under gunicorn's gevent worker (monkey-patched) they become greenlets, under
 the threaded dev server and the Flask test client they are real threads.
 """
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import re
+import signal
 import threading
 import time
 from collections import deque
@@ -37,7 +37,7 @@ log = logging.getLogger("lottery.web.stream")
 
 bp = Blueprint("stream", __name__)
 
-QUEUE_SIZE = 256  # events buffered per client before it is cut off (it then replays)
+BUFFER_SIZE = 256  # events buffered per client before it is cut off (it then replays)
 REPLAY_CHUNK = 500  # stream entries read per XRANGE when replaying
 REPLAY_MAX = 10_000  # never replay more than the stream keeps
 RETRY_MS = 2000  # the browser's reconnect delay
@@ -45,7 +45,6 @@ SEEN_IDS = 2048  # event ids the hub remembers to drop duplicates after a catch-
 CATCH_UP_MS = 2000  # after a Redis outage, re-read this much before the newest id seen
 
 _ID_RE = re.compile(r"^\d{1,20}-\d{1,20}$")
-_CLOSE = object()  # queue sentinel: end this client's stream
 _HUBS_LOCK = threading.Lock()
 
 
@@ -69,27 +68,34 @@ def _frame(name: str, data: dict, event_id: str | None = None) -> bytes:
 
 
 class StreamClient:
-    """One open stream: a bounded queue of (id tuple, game, frame) and its game filter."""
+    """One open stream: a bounded buffer of (id tuple, frame), its wake-up and game filter.
 
-    __slots__ = ("queue", "game")
+    A deque plus an Event is the cheapest hand-over that works both with threads
+    and with gevent's patched Event (a Queue costs a lock and a condition per put).
+    """
+
+    __slots__ = ("closed", "game", "pending", "size", "wake")
 
     def __init__(self, game: str | None, size: int):
-        self.queue: queue.Queue = queue.Queue(maxsize=size)
+        self.pending: deque = deque()
+        self.wake = threading.Event()
         self.game = game
+        self.size = size
+        self.closed = False
 
     def wants(self, game: str | None) -> bool:
         return self.game is None or game is None or game == self.game
 
 
 class StreamHub:
-    """One pub/sub subscription to the events channel, fanned out to client queues."""
+    """One pub/sub subscription to the events channel, fanned out to client buffers."""
 
-    def __init__(self, r, max_clients: int, queue_size: int = QUEUE_SIZE,
+    def __init__(self, r, max_clients: int, buffer_size: int = BUFFER_SIZE,
                  poll_timeout: float = 1.0, before_dispatch=None):
         self.r = r
         self.before_dispatch = before_dispatch  # called with each new event before fan-out
         self.max_clients = max_clients
-        self.queue_size = queue_size
+        self.buffer_size = buffer_size
         self.poll_timeout = poll_timeout
         self._clients: set[StreamClient] = set()
         self._lock = threading.Lock()
@@ -99,11 +105,15 @@ class StreamHub:
         self._seen: deque[str] = deque(maxlen=SEEN_IDS)
         self._seen_set: set[str] = set()
         self._newest: tuple[int, int] | None = None
-        self.delivered = 0  # frames queued to clients (for status and benchmarks)
 
     @property
     def client_count(self) -> int:
         return len(self._clients)
+
+    @property
+    def newest(self) -> tuple[int, int] | None:
+        """Return the newest event id fanned out (or the tail at subscription), if subscribed."""
+        return self._newest if self._ready.is_set() else None
 
     def register(self, game: str | None, timeout: float = 5.0) -> StreamClient:
         """Add a client (starting the hub if needed) once the subscription is live."""
@@ -116,10 +126,10 @@ class StreamHub:
                 self._thread = threading.Thread(target=self._run, name="lottery.web.stream",
                                                 daemon=True)
                 self._thread.start()
-            client = StreamClient(game, self.queue_size)
+            client = StreamClient(game, self.buffer_size)
             self._clients.add(client)
         # Registering before the replay read and waiting for the subscription means
-        # every event is either in the stream we read next or in this queue.
+        # every event is either in the stream we read next or in this buffer.
         if not self._ready.wait(timeout):
             self.unregister(client)
             raise ApiError(503, "stream_unavailable",
@@ -139,6 +149,10 @@ class StreamHub:
         for client in clients:
             _close_client(client)
         return len(clients)
+
+    def stop_soon(self) -> None:
+        """Ask the hub to stop and end every stream at its next poll (signal-safe)."""
+        self._stop.set()
 
     def close(self) -> None:
         """Stop the subscription and end every open stream."""
@@ -160,10 +174,15 @@ class StreamHub:
                         self._catch_up()
                         self._ready.set()
                         delay = 0.25
-                    msg = pubsub.get_message(ignore_subscribe_messages=True,
-                                             timeout=self.poll_timeout)
-                    if msg and msg.get("type") == "message":
+                    msg = pubsub.get_message(timeout=self.poll_timeout)
+                    if msg is None:
+                        continue
+                    if msg.get("type") == "message":
                         self._dispatch(json.loads(msg["data"]))
+                    elif msg.get("type") == "subscribe":
+                        # redis-py re-subscribed by itself after a dropped connection:
+                        # whatever was published in between is only in the stream.
+                        self._catch_up()
                 except redis.RedisError as exc:
                     # Keep going: clients stay connected and get the catch-up later.
                     self._ready.clear()
@@ -178,6 +197,7 @@ class StreamHub:
         finally:
             self._ready.clear()
             _close_quietly(pubsub)
+            self.disconnect_all()
 
     def _subscribe(self):
         pubsub = self.r.pubsub()
@@ -219,20 +239,25 @@ class StreamHub:
         if self._newest is None or id_tuple > self._newest:
             self._newest = id_tuple
         if self.before_dispatch is not None:
-            self.before_dispatch(event)
+            try:
+                self.before_dispatch(event)
+            except redis.RedisError as exc:
+                # The event still goes out; the cache re-reads stale copies on its own.
+                log.warning("could not refresh before fan-out (%s)", type(exc).__name__)
         frame = format_event(event)
         game = event.get("game")
         with self._lock:
             clients = list(self._clients)
         overflowed = []
+        item = (id_tuple, frame)
         for client in clients:
             if not client.wants(game):
                 continue
-            try:
-                client.queue.put_nowait((id_tuple, event_id, frame))
-                self.delivered += 1
-            except queue.Full:
+            if len(client.pending) >= client.size:
                 overflowed.append(client)
+                continue
+            client.pending.append(item)
+            client.wake.set()
         for client in overflowed:
             # A client this far behind is cut off; it reconnects and replays from the stream.
             self.unregister(client)
@@ -240,15 +265,9 @@ class StreamHub:
 
 
 def _close_client(client: StreamClient) -> None:
-    while True:
-        try:
-            client.queue.get_nowait()
-        except queue.Empty:
-            break
-    try:
-        client.queue.put_nowait(_CLOSE)
-    except queue.Full:  # only the hub puts; after draining there is room
-        pass
+    client.closed = True
+    client.pending.clear()  # the client replays from its last id when it reconnects
+    client.wake.set()
 
 
 def _close_quietly(pubsub) -> None:
@@ -256,8 +275,8 @@ def _close_quietly(pubsub) -> None:
         return
     try:
         pubsub.close()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
-        pass
+    except Exception as exc:  # noqa: BLE001 - closing a broken connection may fail any way
+        log.debug("closing the subscription failed: %s", type(exc).__name__)
 
 
 def _s(value) -> str:
@@ -300,6 +319,27 @@ def shutdown(app) -> None:
         hub.close()
 
 
+def end_streams_on_shutdown(worker) -> None:
+    """Chain a gunicorn worker's SIGTERM so its open streams end at once (post_worker_init hook).
+
+    Without it a graceful stop waits `graceful_timeout` for streams that never
+    finish; with it each browser reconnects (to a live worker) with Last-Event-ID.
+    """
+    app = worker.wsgi
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        if callable(previous):
+            previous(signum, frame)
+        hub = app.extensions.get("lottery_stream_hub")
+        if hub is not None:
+            # Only set a flag here (a signal handler must not block, least of all under
+            # gevent); the hub's loop notices within a poll and ends every stream.
+            hub.stop_soon()
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
 def _requested_last_id() -> str | None:
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     if raw is None or raw.strip() == "":
@@ -333,25 +373,33 @@ def stream():
     hub = get_hub()
     client = hub.register(game)
     try:
-        head, start = _stream_head(r, last_id, game)
+        head, start = _stream_head(r, last_id, game, hub.newest)
     except BaseException:
         hub.unregister(client)
         raise
+    # direct_passthrough: the frames are bytes already; no per-chunk encoding wrapper.
     return Response(_events(hub, client, head, start, settings.sse_heartbeat),
-                    mimetype="text/event-stream",
+                    mimetype="text/event-stream", direct_passthrough=True,
                     headers={"Cache-Control": "no-cache, no-transform",
                              "X-Accel-Buffering": "no"})
 
 
-def _stream_head(r, last_id: str | None, game: str | None) -> tuple[bytes, tuple]:
-    """Return the opening frames (retry, hello, replay) and the position after them."""
+def _stream_head(r, last_id: str | None, game: str | None,
+                 newest: tuple[int, int] | None = None) -> tuple[bytes, tuple]:
+    """Return the opening frames (retry, hello, replay) and the position after them.
+
+    `newest` is the newest id the hub has fanned out: a fresh client starts after it
+    without asking Redis (every later event is in its buffer).
+    """
     parts = [f"retry: {RETRY_MS}\n\n".encode()]
     replayed = 0
     if last_id is None:
-        tail = r.xrevrange(keys.EVENTS_STREAM, count=1)
-        cursor = _s(tail[0][0]) if tail else "0-0"
-        # The hello frame carries the tail id so a reconnect replays from here.
-        hello_id = cursor if tail else None
+        if newest is None:
+            tail = r.xrevrange(keys.EVENTS_STREAM, count=1)
+            newest = parse_event_id(_s(tail[0][0])) if tail else (0, 0)
+        cursor = f"{newest[0]}-{newest[1]}"
+        # The hello frame carries this id so a reconnect replays from here.
+        hello_id = cursor if newest != (0, 0) else None
     else:
         cursor = last_id
         hello_id = None
@@ -375,24 +423,18 @@ def _events(hub: StreamHub, client: StreamClient, head: bytes, start: tuple, hea
     try:
         yield head
         while True:
-            try:
-                item = client.queue.get(timeout=heartbeat)
-            except queue.Empty:
+            if not client.pending and not client.closed and not client.wake.wait(heartbeat):
                 yield b": keep-alive\n\n"
                 continue
+            # Clear before draining: an event appended after this point sets it again.
+            client.wake.clear()
+            if client.closed:
+                return
             batch = []
-            while True:
-                if item is _CLOSE:
-                    if batch:
-                        yield b"".join(batch)
-                    return
-                id_tuple, _event_id, frame = item
+            while client.pending:
+                id_tuple, frame = client.pending.popleft()
                 if id_tuple > start:  # older ones were in the replay (or predate the client)
                     batch.append(frame)
-                try:
-                    item = client.queue.get_nowait()
-                except queue.Empty:
-                    break
             if batch:
                 yield b"".join(batch)
     finally:

@@ -1,0 +1,359 @@
+"""The dashboard end to end: headless Chromium (Debian's package, driven by Playwright)
+against the real app on 127.0.0.1, a real Redis server and the real workers stepped
+with an injected fast clock. Screenshots land in test-artifacts/.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+from clock import FakeClock
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from lottery import keys
+from lottery.ai import store as ai_store
+from lottery.events import publish_event
+from lottery.games import get_game
+from lottery.sim.worker import SimulatorWorker
+from lottery.store import predictions
+from lottery.web import create_app, stream
+from lottery.worker import Worker, build_source
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+GAME = get_game("WinGo_1M")
+TOKEN = "test-admin-token"  # the `settings` fixture's admin token
+HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+
+
+class LiveSite:
+    """The app served on 127.0.0.1 with a draw worker on a fast, injected clock."""
+
+    def __init__(self, settings, redis_url):
+        self.r = redis.Redis.from_url(redis_url)
+        self.app = create_app(settings.with_(sse_heartbeat=1.0), redis.Redis.from_url(redis_url))
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.clock = FakeClock(datetime.now(UTC))
+        self.worker = Worker(settings, self.r, build_source(settings, self.r), clock=self.clock)
+        self.worker.step(GAME.code)  # back-fills the history and predicts the open issue
+        self.sim_worker = None
+
+    def step(self) -> str:
+        """Move one period on: the worker settles a draw and predicts the next issue."""
+        self.clock.advance(GAME.period_seconds)
+        result = self.worker.step(GAME.code)
+        assert result.published
+        return result.predicted_issue
+
+    def report(self) -> dict:
+        return json.loads(predictions.read_report(self.r, GAME.code))
+
+    def start_simulator_worker(self, settings, redis_url):
+        self.sim_worker = SimulatorWorker(settings, redis.Redis.from_url(redis_url),
+                                          redis.Redis.from_url(redis_url))
+        self.sim_thread = threading.Thread(target=self.sim_worker.run, daemon=True)
+        self.sim_thread.start()
+
+    def close(self):
+        if self.sim_worker is not None:
+            self.sim_worker.request_stop()
+            self.sim_thread.join(10)
+        stream.shutdown(self.app)
+        self.app.extensions["lottery"]["prediction_cache"].stop()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def site(settings, r, redis_url):
+    live = LiveSite(settings, redis_url)
+    yield live
+    live.close()
+
+
+class Page:
+    """A fresh browser tab that records page errors and console errors."""
+
+    def __init__(self, browser, name, **context_args):
+        self.context = browser.new_context(**context_args)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10_000)
+        self.name = name
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        # The browser itself logs every 4xx/5xx response as "Failed to load resource";
+        # those are expected here (e.g. no AI prediction yet). Script errors are not.
+        self.page.on("console", lambda msg: self.errors.append(msg.text)
+                     if msg.type == "error" and "Failed to load resource" not in msg.text else None)
+
+    def close(self):
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            self.page.screenshot(path=str(ARTIFACTS / f"{self.name}.png"), full_page=True)
+        finally:
+            self.context.close()
+
+
+@pytest.fixture
+def tab(browser, request):
+    opened = []
+
+    def open_tab(**context_args):
+        page = Page(browser, request.node.name + (f"-{len(opened)}" if opened else ""),
+                    **context_args)
+        opened.append(page)
+        return page
+
+    yield open_tab
+    for page in opened:
+        page.close()
+    errors = [e for page in opened for e in page.errors]
+    assert errors == [], errors
+
+
+def panel(page, name):
+    return page.locator(f'[data-panel="{name}"]')
+
+
+def wait_ready(page, name):
+    expect(panel(page, name)).to_have_attribute("data-state", "ready")
+
+
+def test_board_shows_the_prediction_and_updates_when_a_draw_settles(site, tab):
+    page = tab().page
+    page.goto(site.url + "/")
+    wait_ready(page, "prediction")
+    report = site.report()
+    pred = panel(page, "prediction")
+    expect(pred.locator('[data-field="next-issue"]')).to_have_text(report["next_issue"])
+    balls = pred.locator('[data-field="numbers"] .ball')
+    expect(balls).to_have_count(3)
+    assert balls.all_text_contents() == [str(d) for d in report["prediction"]["numbers"]]
+    # Colours come from the game's rules: each ball carries its digit's colours.
+    first = report["prediction"]["numbers"][0]
+    cls = balls.first.get_attribute("class")
+    assert all(c.lower() in cls for c in ("Red", "Green") if c in GAME.describe(first)["colors"])
+    expect(pred.locator('[data-field="big-small"]')).to_have_text(report["prediction"]["big_small"])
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(page.locator('[data-panel="honesty"]')).to_contain_text("Fair draws cannot be predicted")
+
+    settled = report["next_issue"]
+    new_issue = site.step()
+    # Pushed by the stream: the page shows the new prediction and the settled draw.
+    expect(pred.locator('[data-field="next-issue"]')).to_have_text(new_issue)
+    expect(panel(page, "draws").locator(".draw").first).to_have_attribute("data-issue", settled)
+    accuracy = pred.locator('[data-field="accuracy"] tr[data-market="big_small"]')
+    expect(accuracy).to_contain_text("/ 1")
+
+
+def test_scoreboard_shows_each_rate_with_its_interval(site, tab):
+    for _ in range(3):
+        site.step()
+    page = tab().page
+    page.goto(site.url + "/")
+    wait_ready(page, "scoreboard")
+    board = panel(page, "scoreboard")
+    rows = board.locator(".score-row")
+    assert rows.count() >= 2
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        expect(row).to_contain_text(re.compile(r"95% CI \d+\.\d% – \d+\.\d%"))
+        expect(row).to_contain_text("chance 50.0%")
+        for role in ("ci", "rate", "chance", "break-even"):
+            expect(row.locator(f'[data-role="{role}"]')).to_have_count(1)
+    expect(board.locator('[data-field="summary"]')).to_contain_text("No predictor shows evidence")
+    board.locator('[data-field="market"]').select_option("number")
+    expect(rows.first).to_contain_text("chance 10.0%")
+    wait_ready(page, "audit")
+    expect(panel(page, "audit").locator("tbody tr")).to_have_count(3)
+
+
+def test_a_stream_disconnect_and_reconnect_misses_nothing(site, tab):
+    page = tab().page
+    page.goto(site.url + "/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    before = publish_event(site.r, "simulator", GAME.code, {"n": 0})
+    page.wait_for_function("id => window.dashboard.feed.received.includes(id)", arg=before)
+    hub = stream.get_hub(site.app)
+    assert hub.disconnect_all() == 1
+    # Published while the browser has no stream; it must get them after reconnecting.
+    missed = [publish_event(site.r, "simulator", GAME.code, {"n": i}) for i in (1, 2, 3)]
+    page.wait_for_function("() => window.dashboard.feed.connects >= 2")
+    after = publish_event(site.r, "simulator", GAME.code, {"n": 4})
+    page.wait_for_function("id => window.dashboard.feed.received.includes(id)", arg=after)
+    received = page.evaluate("window.dashboard.feed.received")
+    assert received[received.index(before):] == [before, *missed, after]
+
+
+def test_polling_with_etags_when_the_stream_is_unavailable(site, tab):
+    page = tab().page
+    page.route("**/api/stream*", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error":"stream_unavailable","message":"down"}'))
+    page.goto(site.url + "/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "polling")
+    wait_ready(page, "prediction")
+    # An unchanged report is asked for with its ETag and not downloaded again.
+    with page.expect_response(lambda resp: "/api/prediction" in resp.url and resp.status == 304
+                              and resp.request.headers.get("if-none-match")):
+        pass
+    new_issue = site.step()
+    expect(panel(page, "prediction").locator('[data-field="next-issue"]')).to_have_text(new_issue)
+
+
+def test_a_missing_or_failing_endpoint_only_affects_its_panel(site, tab):
+    page = tab().page
+    doc = site.app.test_client().get("/api/openapi.json").json
+    del doc["paths"]["/api/accuracy"]
+    page.route("**/api/openapi.json", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(doc)))
+    page.route("**/api/audit*", lambda route: route.fulfill(
+        status=500, content_type="application/json",
+        body='{"error":"internal_error","message":"the audit broke"}'))
+    page.goto(site.url + "/")
+    wait_ready(page, "prediction")
+    expect(panel(page, "scoreboard")).to_have_attribute("data-state", "unavailable")
+    expect(panel(page, "scoreboard")).to_contain_text("not available yet")
+    expect(panel(page, "audit")).to_have_attribute("data-state", "error")
+    expect(panel(page, "audit")).to_contain_text("the audit broke")
+    wait_ready(page, "draws")
+
+
+def test_simulator_form_starts_a_session_and_its_wallet_changes_on_the_next_draw(
+        site, tab, settings, redis_url):
+    site.start_simulator_worker(settings, redis_url)
+    page = tab().page
+    page.goto(site.url + "/simulator")
+    session = panel(page, "sim-session")
+    wait_ready(page, "sim-session")
+    session.locator('[data-field="token"]').fill(TOKEN)
+    session.locator('[data-field="token-form"] button[type="submit"]').click()
+    session.locator('input[name="initial_wallet"]').fill("500")
+    session.locator('[data-action="start"]').click()
+    expect(session.locator('[data-field="form-msg"]')).to_contain_text("started")
+    expect(session.locator('[data-field="sim-state"]')).to_have_text("running")
+    expect(session.locator('[data-field="rounds"]')).to_have_text("0")
+    wallet = session.locator('[data-field="total-wallet"]')
+    before = wallet.text_content()
+    site.step()
+    expect(session.locator('[data-field="rounds"]')).to_have_text("1")
+    expect(wallet).not_to_have_text(before)
+    expect(panel(page, "sim-history").locator("tbody tr").first).to_contain_text(
+        re.compile("Win|Loss"))
+    # A Monte Carlo study shows the ruin probability with its interval and the fan chart.
+    mc = panel(page, "montecarlo")
+    mc.locator('input[name="sessions"]').fill("200")
+    mc.locator('input[name="rounds"]').fill("80")
+    mc.locator('button[type="submit"]').click()
+    expect(mc.locator('[data-field="ruin"]')).to_contain_text("95% CI")
+    expect(mc.locator('[data-field="fan"] polygon')).to_have_count(2)
+
+
+def test_fairness_page_verifies_a_digit(site, tab):
+    page = tab().page
+    issue = site.app.test_client().get("/api/history?per_page=1").json["items"][0]["issue"]
+    proof = site.app.test_client().get(f"/api/fairness/{issue}").json
+    page.goto(site.url + f"/fairness?issue={issue}")
+    fair = panel(page, "fairness")
+    expect(fair.locator('[data-field="verdict"]')).to_contain_text("Verified")
+    expect(fair.locator('[data-field="seed"]')).to_have_text(proof["seed"])
+    expect(fair.locator('[data-field="recomputed"]')).to_have_text(str(proof["number"]))
+    # The browser recomputes the digit itself (WebCrypto), independently of the server.
+    expect(fair.locator('[data-field="browser-check"]')).to_contain_text(
+        f"gives digit {proof['number']} — verified")
+    fair.locator('[data-field="issue"]').fill("12345")
+    fair.locator('button[type="submit"]').click()
+    expect(fair.locator(".panel-state")).to_contain_text("13 to 20 digits")
+    fair.locator('[data-field="issue"]').fill("20200101100010001")
+    fair.locator('button[type="submit"]').click()
+    expect(fair.locator(".panel-state")).to_contain_text("no draw or commitment")
+
+
+def test_the_ai_toggle_requires_the_admin_token(site, tab):
+    page = tab().page
+    page.goto(site.url + "/")
+    ai = panel(page, "ai")
+    wait_ready(page, "ai")
+    ai.locator("summary").click()
+    message = ai.locator('[data-field="admin-msg"]')
+    ai.locator('[data-action="ai-start"]').click()
+    expect(message).to_contain_text("Enter the admin token first")
+    assert site.r.get(keys.AI_ENABLED) is None
+    ai.locator('[data-field="token"]').fill("wrong-token")
+    ai.locator('[data-field="token-form"] button[type="submit"]').click()
+    ai.locator('[data-action="ai-start"]').click()
+    expect(message).to_contain_text("not valid")
+    assert site.r.get(keys.AI_ENABLED) is None
+    expect(ai.locator('[data-field="token-state"]')).to_have_text("no token entered")
+    ai.locator('[data-field="token"]').fill(TOKEN)
+    ai.locator('[data-field="token-form"] button[type="submit"]').click()
+    ai.locator('[data-action="ai-start"]').click()
+    expect(message).to_contain_text("Done")
+    assert site.r.get(keys.AI_ENABLED) == b"1"
+    ai.locator('[data-action="ai-stop"]').click()
+    expect(message).to_contain_text("Done")
+    assert site.r.get(keys.AI_ENABLED) == b"0"
+    # The token lives in this tab's sessionStorage only, never in localStorage.
+    assert page.evaluate("sessionStorage.getItem('adminToken')") == TOKEN
+    assert page.evaluate("JSON.stringify(localStorage)").find(TOKEN) == -1
+
+
+def test_a_hostile_string_in_data_renders_as_text(site, tab):
+    report = site.report()
+    report.update(predictor=HOSTILE, disclaimer=HOSTILE)
+    predictions.write_report(site.r, GAME.code, json.dumps(report).encode())
+    ai_store.save_prediction(site.r, GAME, {
+        "game": GAME.code, "issue": report["next_issue"], "status": "failed", "reason": HOSTILE,
+        "model": HOSTILE, "timestamp": HOSTILE}, 100)
+    publish_event(site.r, "prediction", GAME.code, {"issue": report["next_issue"]})
+    page = tab().page
+    page.goto(site.url + "/?game=" + HOSTILE)
+    wait_ready(page, "prediction")
+    wait_ready(page, "ai")
+    expect(panel(page, "prediction").locator('[data-field="predictor"]')).to_have_text(HOSTILE)
+    expect(panel(page, "honesty").locator('[data-field="disclaimer"]')).to_have_text(HOSTILE)
+    expect(panel(page, "ai")).to_contain_text(HOSTILE)
+    assert page.locator("main img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    page.goto(site.url + "/fairness?issue=" + HOSTILE)
+    expect(panel(page, "fairness").locator(".panel-state")).to_contain_text("13 to 20 digits")
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_board_on_a_phone_in_dark_mode(site, tab):
+    page = tab(viewport={"width": 390, "height": 844}, color_scheme="dark",
+               is_mobile=True, has_touch=True).page
+    page.goto(site.url + "/")
+    wait_ready(page, "prediction")
+    wait_ready(page, "digits-chart")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    dark = "getComputedStyle(document.body).backgroundColor"
+    assert page.evaluate(dark) == "rgb(15, 18, 22)"
+    # The toggle overrides the system preference, and the choice is remembered.
+    page.locator("#theme-toggle").click()
+    assert page.evaluate(dark) == "rgb(245, 246, 248)"
+    page.reload()
+    wait_ready(page, "prediction")
+    assert page.evaluate(dark) == "rgb(245, 246, 248)"
