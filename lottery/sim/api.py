@@ -1,5 +1,292 @@
-"""Placeholder simulator blueprint; filled in by the simulator issue."""
-from flask import Blueprint
+"""The simulator blueprint: /api/simulator/* (paper money only).
+
+POST /start, /stop, /config      live sessions (admin token); validated here, applied by the
+                                 simulator worker (the single writer of session state)
+GET  /status, /history           session state and its rounds, read straight from Redis
+POST /montecarlo                 S sessions x R rounds on fair random draws (limited)
+POST /backtest                   a strategy replayed over the stored draws of ?game=
+
+A command is answered 200 once the worker applied it, 202 when the worker is
+alive but did not answer within SIMULATOR_ACK_TIMEOUT (the command stays
+queued and is applied in order), and 503 when no worker heartbeat exists (then
+nothing is queued). Bad input is a 400 and nothing is queued.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from lottery.games import GAMES
+from lottery.sim import backtest, montecarlo, sessions
+from lottery.sim.params import reject_unknown
+from lottery.sim.strategies import SimInputError
+from lottery.web.auth import require_admin
+from lottery.web.context import get_game_arg, get_int_arg, get_redis, get_settings
+from lottery.web.errors import ApiError, bad_request, not_found
 
 bp = Blueprint("simulator", __name__, url_prefix="/api/simulator")
-OPENAPI_PATHS: dict = {}
+HISTORY_PREVIEW = 10  # rounds shown inside /status (the rest via /history)
+
+
+@bp.post("/start")
+@require_admin
+def start():
+    """Start a live paper-trading session."""
+    game = _enabled_game()
+    body = _json_body()
+    _validated(sessions.parse_start, body)
+    r = get_redis()
+    _require_worker(r)
+    running = [s for s in sessions.load_sessions(r) if s["is_running"]]
+    limit = get_settings().simulator_max_sessions
+    if len(running) >= limit:
+        raise ApiError(409, "too_many_sessions",
+                       f"{len(running)} sessions are running (the limit is {limit}); "
+                       "stop one first")
+    session_id = sessions.new_session_id()
+    reply = _submit(r, "start", session_id, game.code, body)
+    if reply is None:
+        return _queued(session_id)
+    return jsonify({"status": "success", "message": "Simulator session started (paper money).",
+                    "session_id": session_id, "state": reply["state"]})
+
+
+@bp.post("/stop")
+@require_admin
+def stop():
+    """Stop a session and return its summary."""
+    body = _json_body()
+    _validated(reject_unknown, body, ("session_id",))
+    r = get_redis()
+    session = _find_session(r, body.get("session_id"), running_only=True)
+    _require_worker(r)
+    reply = _submit(r, "stop", session["session_id"], session["game"], {})
+    if reply is None:
+        return _queued(session["session_id"])
+    return jsonify({"status": "success", "message": "Simulator session stopped.",
+                    "session_id": session["session_id"],
+                    "session_summary": sessions.summary(reply["state"])})
+
+
+@bp.post("/config")
+@require_admin
+def config():
+    """Change a running session's settings (validated fields only)."""
+    body = _json_body()
+    r = get_redis()
+    session = _find_session(r, body.get("session_id"), running_only=True)
+    _validated(sessions.parse_config, body, session)
+    _require_worker(r)
+    reply = _submit(r, "config", session["session_id"], session["game"], body)
+    if reply is None:
+        return _queued(session["session_id"])
+    return jsonify({"status": "success", "message": "Simulator configuration updated.",
+                    "session_id": session["session_id"], "state": reply["state"]})
+
+
+@bp.get("/status")
+def status():
+    """Return a session's state (default: the newest of ?game=) and the list of sessions."""
+    game = get_game_arg()
+    r = get_redis()
+    all_sessions = sessions.load_sessions(r)
+    listed = [_brief(s) for s in all_sessions if s["game"] == game.code]
+    worker = {"alive": sessions.worker_alive(r)}
+    session = _pick(all_sessions, request.args.get("session_id"), game.code)
+    if session is None:
+        return jsonify({"status": "not_initialized",
+                        "message": f"no simulator session for {game.code} yet",
+                        "sessions": listed, "worker": worker})
+    preview, _ = sessions.read_history(r, session["session_id"], 1, HISTORY_PREVIEW)
+    net = session["total_wallet"] + session["in_play"] - session["initial_wallet"]
+    state = {**session, "prediction_history": preview, "performance_metrics": {
+        "profit_loss": round(net, 6),
+        "percentage_change": round(net / session["initial_wallet"] * 100, 6),
+        "is_profitable": net > 0}}
+    return jsonify({"status": "success", "state": state, "summary": sessions.summary(session),
+                    "sessions": listed, "worker": worker})
+
+
+@bp.get("/history")
+def history():
+    """Return a session's settled and skipped rounds, newest first, paged."""
+    game = get_game_arg()
+    page = get_int_arg("page", 1, 1, 10_000)
+    per_page = get_int_arg("per_page", 50, 1, 200)
+    r = get_redis()
+    session = _pick(sessions.load_sessions(r), request.args.get("session_id"), game.code)
+    if session is None:
+        return jsonify({"status": "not_initialized",
+                        "message": f"no simulator session for {game.code} yet"})
+    rows, total = sessions.read_history(r, session["session_id"], page, per_page)
+    return jsonify({"status": "success", "session_id": session["session_id"], "history": rows,
+                    "pagination": {"page": page, "per_page": per_page, "total_entries": total,
+                                   "total_pages": (total + per_page - 1) // per_page}})
+
+
+@bp.post("/montecarlo")
+def monte_carlo():
+    """Run a Monte Carlo study of a staking strategy on fair random draws."""
+    study = _validated(montecarlo.parse_study, _json_body(), get_settings().simulator_mc_max_bets)
+    return jsonify(montecarlo.run(study))
+
+
+@bp.post("/backtest")
+def run_backtest():
+    """Replay a staking strategy over the stored draws of ?game=."""
+    game = get_game_arg()
+    plan = _validated(backtest.parse_backtest, _json_body())
+    return jsonify(_validated(backtest.backtest_stored, get_redis(), game.code, plan))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _validated(fn, *args):
+    """Call a validating function, turning SimInputError into a 400."""
+    try:
+        return fn(*args)
+    except SimInputError as exc:
+        raise bad_request(str(exc)) from None
+
+
+def _json_body() -> dict:
+    if not request.get_data():
+        return {}
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise bad_request("the request body must be a JSON object")
+    return body
+
+
+def _enabled_game():
+    game = get_game_arg()
+    if game.code not in get_settings().games:
+        raise bad_request(f"{game.code} is not followed by this server (GAMES="
+                          f"{','.join(get_settings().games)})", "game_disabled")
+    return game
+
+
+def _require_worker(r) -> None:
+    if not sessions.worker_alive(r):
+        raise ApiError(503, "simulator_worker_down",
+                       "the simulator worker is not running (start it with: python -m lottery "
+                       "sim-worker); nothing was changed")
+
+
+def _submit(r, kind: str, session_id: str, game_code: str, payload: dict) -> dict | None:
+    """Queue a command and wait briefly for the worker; return its reply or None (queued)."""
+    command_id = sessions.enqueue(r, kind, session_id, game_code, payload)
+    reply = sessions.wait_reply(r, command_id, get_settings().simulator_ack_timeout)
+    if reply is not None and not reply.get("ok"):
+        raise ApiError(reply.get("status", 500), reply.get("error", "error"),
+                       reply.get("message", "the simulator worker refused the command"))
+    return reply
+
+
+def _queued(session_id: str):
+    resp = jsonify({"status": "queued", "session_id": session_id,
+                    "message": "the simulator worker is busy: the command is queued and will be "
+                               "applied in order; check /api/simulator/status"})
+    resp.status_code = 202
+    return resp
+
+
+def _find_session(r, session_id, running_only: bool) -> dict:
+    """Return the named session, or the one running session of ?game= when none is named."""
+    if session_id is not None:
+        if not isinstance(session_id, str):
+            raise bad_request("session_id must be a string")
+        session = sessions.load_session(r, session_id)
+        if session is None:
+            raise not_found(f"no simulator session {session_id!r}")
+        if running_only and not session["is_running"]:
+            raise ApiError(409, "not_running", f"session {session_id} is already stopped")
+        return session
+    game = get_game_arg()
+    running = [s for s in sessions.load_sessions(r) if s["is_running"] and s["game"] == game.code]
+    if not running:
+        raise not_found(f"no running simulator session for {game.code}")
+    if len(running) > 1:
+        raise bad_request(f"{len(running)} sessions are running for {game.code}; "
+                          "give session_id")
+    return running[0]
+
+
+def _pick(all_sessions: list[dict], session_id: str | None, game_code: str) -> dict | None:
+    """Return the named session, else the newest running one of the game, else its newest."""
+    if session_id:
+        found = [s for s in all_sessions if s["session_id"] == session_id]
+        if not found:
+            raise not_found(f"no simulator session {session_id!r}")
+        return found[0]
+    mine = [s for s in all_sessions if s["game"] == game_code]
+    running = [s for s in mine if s["is_running"]]
+    return (running or mine or [None])[0]
+
+
+def _brief(session: dict) -> dict:
+    return {key: session[key] for key in (
+        "session_id", "game", "is_running", "total_wallet", "in_play", "initial_wallet",
+        "total_simulated_rounds", "skipped_rounds", "stop_reason", "started_at", "stopped_at")}
+
+
+# -- OpenAPI ---------------------------------------------------------------------------------
+_GAME = {"name": "game", "in": "query", "schema": {"type": "string", "enum": sorted(GAMES),
+                                                   "default": "WinGo_1M"}}
+_SESSION = {"name": "session_id", "in": "query", "schema": {"type": "string"},
+            "description": "default: the newest running session of the game"}
+_ERR = {"description": "error", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
+_JSON = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
+_STRATEGY = ("{is_active, base_bet, progression (flat|martingale|dalembert|fibonacci|paroli|"
+             "custom), bet_multipliers (or multipliers; default 1,2,4,8,16), target_color|"
+             "target_side|target_number (or target), auto_target}")
+
+
+def _command(summary: str) -> dict:
+    return {"post": {
+        "summary": summary, "security": [{"admin": []}], "parameters": [_GAME],
+        "requestBody": _JSON, "responses": {
+            "200": {"description": "applied by the simulator worker"},
+            "202": {"description": "queued: the worker did not answer in time"},
+            "400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR, "409": _ERR,
+            "503": {"description": "the simulator worker is not running; nothing queued"}}}}
+
+
+OPENAPI_PATHS = {
+    "/api/simulator/start": _command(
+        "Start a live paper session. Body: initial_wallet, simulation_mode "
+        "(main_app_prediction|color_size_prediction|internal_logic|<predictor name>), "
+        "stop_loss, take_profit, max_rounds, color_bet_strategy, big_small_bet_strategy, "
+        "number_bet_strategy, each " + _STRATEGY),
+    "/api/simulator/stop": _command("Stop a session (body: session_id, optional when one runs); "
+                                    "returns its summary"),
+    "/api/simulator/config": _command("Change a running session: session_id, simulation_mode, "
+                                      "stop_loss, take_profit, max_rounds, strategy objects; "
+                                      "unknown fields are a 400"),
+    "/api/simulator/status": {"get": {
+        "summary": "A session's state and summary, the sessions of the game, worker liveness",
+        "parameters": [_GAME, _SESSION], "responses": {"200": {"description": "state"},
+                                                       "404": _ERR}}},
+    "/api/simulator/history": {"get": {
+        "summary": "A session's settled and skipped rounds, newest first",
+        "parameters": [_GAME, _SESSION,
+                       {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                       {"name": "per_page", "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+        "responses": {"200": {"description": "history page"}, "400": _ERR, "404": _ERR}}},
+    "/api/simulator/montecarlo": {"post": {
+        "summary": "Monte Carlo study on fair draws. Body: target, progression, multipliers, "
+                   "base_bet, initial_wallet, stop_loss, take_profit, sessions, rounds (<= "
+                   "100,000), seed; sessions x rounds <= SIMULATOR_MC_MAX_BETS",
+        "requestBody": _JSON, "responses": {
+            "200": {"description": "final wallet quantiles, P(ruin), P(ending up), drawdown, "
+                                   "wagered, realised vs expected return per unit"},
+            "400": _ERR}}},
+    "/api/simulator/backtest": {"post": {
+        "summary": "Replay a strategy over the stored draws. Body: target or predictor + market "
+                   "(color|big_small|number), progression, multipliers, base_bet, "
+                   "initial_wallet, stop_loss, take_profit, draws (<= 100,000), warmup, "
+                   "path_points",
+        "parameters": [_GAME], "requestBody": _JSON, "responses": {
+            "200": {"description": "bankroll path and summary with hit rate vs chance"},
+            "400": _ERR}}},
+}

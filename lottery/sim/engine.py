@@ -1,0 +1,204 @@
+"""The settlement engine: pure numpy, shared by Monte Carlo, backtests and live sessions.
+
+The payout matrix is built from `lottery.games.wingo.settle` (the one copy of
+the rules). Paths are computed in exact integers: multipliers and payouts in
+hundredths, so one unit of a path is base_bet / 10,000 and no rounding error
+builds up over a million rounds.
+
+`run_paths(gain, progression, limits)` takes the per-unit gain of every round
+of every session (S x R) and returns each session's final bankroll, rounds
+played, stop reason, amount wagered and maximum drawdown, using only
+whole-array operations (no per-round Python loop). A session stops:
+
+- `ruin`: the bankroll cannot cover the next stake (paper money is never borrowed);
+- `stop_loss`: the bankroll fell to initial - stop_loss or below;
+- `take_profit`: the bankroll rose to initial + take_profit or above;
+- `max_rounds`: it played every round.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lottery.games import wingo
+from lottery.sim.strategies import SCALE, Progression, SimInputError, Workspace, positions
+
+BETS = wingo.BETS
+BET_INDEX = {bet: i for i, bet in enumerate(BETS)}
+UNIT = SCALE * SCALE  # path units per base bet
+STOP_REASONS = ("max_rounds", "ruin", "stop_loss", "take_profit")
+MAX_BANKROLL_RATIO = 10**9  # bankroll / base bet, so paths stay far inside int64
+
+
+def _payout_matrix() -> np.ndarray:
+    """Return the amount returned per unit staked, for every bet (rows) and digit (columns)."""
+    return np.array([[wingo.settle(bet, 1.0, d) for d in wingo.DIGITS] for bet in BETS])
+
+
+PAYOUT = _payout_matrix()
+PAYOUT.flags.writeable = False
+_GROSS = np.rint(PAYOUT * SCALE).astype(np.int64)
+# Every payout is a whole number of hundredths of the stake (0.98 x 2 = 1.96, ...).
+assert np.allclose(_GROSS, PAYOUT * SCALE, atol=1e-9), "payouts are not whole hundredths"
+GAIN = _GROSS - SCALE  # profit per unit staked, in hundredths (-100 when the bet loses)
+GAIN.flags.writeable = False
+
+
+EXPECTED_RETURN = PAYOUT.mean(axis=1)  # per bet: amount returned per unit staked, on average
+RETURN_SD = PAYOUT.std(axis=1)  # per bet: its standard deviation
+WIN_PROB = (PAYOUT > 0).mean(axis=1)  # per bet: the chance it wins on a fair digit
+
+
+def gain_row(bet: str) -> np.ndarray:
+    """Return the per-unit gain in hundredths of `bet` for each digit 0-9."""
+    return GAIN[BET_INDEX[bet]]
+
+
+def expected_return(bet: str) -> float:
+    """Return the analytic expected amount returned per unit staked on fair digits."""
+    return float(EXPECTED_RETURN[BET_INDEX[bet]])
+
+
+def money(value) -> float:
+    """Return an amount as a float without the noise of converting exact path units."""
+    return round(float(value), 6)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The money rules of one session, in currency."""
+
+    bankroll: float
+    base_bet: float
+    stop_loss: float | None = None
+    take_profit: float | None = None
+
+    def check(self, progression: Progression) -> "Limits":
+        """Return self if the numbers are usable with `progression`, else raise SimInputError."""
+        for name in ("bankroll", "base_bet"):
+            value = getattr(self, name)
+            if not _finite(value) or value <= 0:
+                raise SimInputError(f"{name} must be a positive number, got {value!r}")
+        for name in ("stop_loss", "take_profit"):
+            value = getattr(self, name)
+            if value is not None and (not _finite(value) or value <= 0):
+                raise SimInputError(f"{name} must be a positive amount, got {value!r}")
+        if self.bankroll / self.base_bet > MAX_BANKROLL_RATIO:
+            raise SimInputError(f"bankroll may be at most {MAX_BANKROLL_RATIO:,} base bets")
+        first = self.base_bet * progression.multiplier(0)
+        if self.bankroll < first:
+            raise SimInputError(f"bankroll {self.bankroll} cannot cover the first stake {first}")
+        return self
+
+
+@dataclass
+class PathResult:
+    """Per-session outcome of `run_paths`, in currency."""
+
+    final: np.ndarray  # bankroll after the last round played
+    rounds: np.ndarray  # rounds played
+    reason: np.ndarray  # index into STOP_REASONS
+    wagered: np.ndarray  # total staked
+    drawdown: np.ndarray  # largest fall from a running peak (the start counts as a peak)
+    path: np.ndarray | None = None  # bankroll after each round (held after a stop), if asked
+    stakes: np.ndarray | None = None  # stake of each round (0 after a stop), if asked
+
+
+def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
+              keep_path: bool = False, work: Workspace | None = None) -> PathResult:
+    """Settle S sessions of R rounds from their per-unit gains (S x R int64, overwritten)."""
+    sessions, rounds = gain.shape
+    work = work or Workspace()
+    to_money = limits.base_bet / UNIT
+    mult = None
+    if progression.name != "flat":
+        won = np.greater(gain, 0, out=work.get("won", gain.shape, bool))
+        mult = progression.multipliers_per_round(won, work)  # in hundredths
+    pnl = gain  # reused in place: units gained in each round
+    if mult is None:
+        pnl *= SCALE
+    else:
+        np.multiply(pnl, mult, out=pnl)
+    path = np.cumsum(pnl, axis=1, out=work.get("path", gain.shape))  # units gained so far
+
+    ruin_below = math.ceil(round(-limits.bankroll / to_money, 6))
+    stop_low = math.floor(round(-limits.stop_loss / to_money, 6)) if limits.stop_loss else None
+    stop_high = math.ceil(round(limits.take_profit / to_money, 6)) if limits.take_profit else None
+
+    # Row reductions are cheap: only rows that may stop get the full comparisons,
+    # and a row can only be ruined if its lowest point is within its largest stake.
+    low = path.min(axis=1)
+    largest = UNIT if mult is None else SCALE * mult.max(axis=1)
+    maybe = low - largest < ruin_below
+    if stop_low is not None:
+        maybe |= low <= stop_low
+    if stop_high is not None:
+        maybe |= path.max(axis=1) >= stop_high
+    stop = np.full(sessions, rounds - 1, dtype=np.int64)
+    reason = np.zeros(sessions, dtype=np.int8)
+    rows = np.flatnonzero(maybe)
+    if rows.size:
+        stop[rows], reason[rows] = _first_stops(
+            path[rows], None if mult is None else mult[rows], ruin_below, stop_low, stop_high)
+    played = stop + 1
+    if rows.size and (stop[rows] < rounds - 1).any():
+        # Zero every round after a stop and add up again: the path then holds
+        # its last bankroll, so drawdown, wagered and the path ignore those rounds.
+        keep = np.less_equal(positions(sessions, rounds), played[:, None],
+                             out=work.get("keep", gain.shape, bool))
+        pnl *= keep
+        np.cumsum(pnl, axis=1, out=path)
+        low = path.min(axis=1)
+        if mult is not None:
+            mult *= keep
+    wagered = played * SCALE if mult is None else mult.sum(axis=1)
+    stakes = None
+    if keep_path:
+        stakes = (limits.base_bet * (positions(sessions, rounds) <= played[:, None])
+                  if mult is None else mult * (limits.base_bet / SCALE))
+    final = path[:, -1]
+    peak = np.maximum.accumulate(path, axis=1, out=pnl)
+    peak -= path
+    drawdown = np.maximum(np.maximum(peak.max(axis=1), -low), 0)  # the start is a peak too
+    return PathResult(
+        final=limits.bankroll + final * to_money, rounds=played, reason=reason,
+        wagered=wagered * (limits.base_bet / SCALE), drawdown=drawdown * to_money,
+        path=limits.bankroll + path * to_money if keep_path else None, stakes=stakes)
+
+
+def _first_stops(path, mult, ruin_below, stop_low, stop_high):
+    """Return (last round played, reason index) for rows that may stop early."""
+    rows, rounds = path.shape
+    hit = np.zeros(path.shape, dtype=bool)
+    if stop_low is not None:
+        hit |= path <= stop_low
+    if stop_high is not None:
+        hit |= path >= stop_high
+    limit_at = np.where(hit.any(axis=1), hit.argmax(axis=1), rounds)
+    # short[:, t]: after round t the bankroll cannot cover the stake of round t + 1.
+    if mult is None:
+        short = path < ruin_below + UNIT
+    else:
+        # Flat 1-D runs (numpy is slow on 2-D slices); the last column is reset below.
+        gap = np.multiply(mult.ravel()[1:], -SCALE)
+        gap += path.ravel()[:-1]
+        short = np.empty(path.shape, dtype=bool)
+        np.less(gap, ruin_below, out=short.ravel()[:-1])
+    short[:, -1] = False
+    ruin_at = np.where(short.any(axis=1), short.argmax(axis=1), rounds)
+    at = np.minimum(np.minimum(limit_at, ruin_at), rounds - 1)
+    # The stop-loss and take-profit checks come right after a round, before the next stake.
+    by_limit = (limit_at <= ruin_at) & (limit_at < rounds)
+    reason = np.where(ruin_at < limit_at, 1, 0).astype(np.int8)
+    value = path[np.arange(rows), at]
+    if stop_low is not None:
+        reason[by_limit & (value <= stop_low)] = 2
+    if stop_high is not None:
+        reason[by_limit & (value >= stop_high)] = 3
+    return at, reason
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

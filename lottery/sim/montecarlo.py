@@ -1,0 +1,168 @@
+"""Monte Carlo studies of a staking strategy on fair random draws.
+
+S sessions of R rounds are drawn in blocks of about CHUNK_CELLS digits
+(`numpy.random.Generator.integers`, uint8) and settled by `engine.run_paths`
+with whole-array operations; memory stays bounded by the block size plus a
+few numbers per session, whatever S x R is.
+"""
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from lottery.evaluation.stats import wilson_interval
+from lottery.sim import engine
+from lottery.sim.params import (get_number, parse_limits, parse_staking, reject_unknown,
+                                require_object)
+from lottery.sim.strategies import Progression, SimInputError, Workspace, normalise_bet
+
+CHUNK_CELLS = 1 << 16  # digits per block: the working set stays in the CPU cache
+MAX_ROUNDS = 100_000  # rounds per session
+MAX_SESSIONS = 1_000_000  # about 33 bytes are kept per session
+DEFAULT_MAX_BETS = 20_000_000  # sessions x rounds accepted by the API (SIMULATOR_MC_MAX_BETS)
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+STUDY_FIELDS = ("target", "progression", "multipliers", "base_bet", "initial_wallet",
+                "stop_loss", "take_profit", "sessions", "rounds", "seed")
+DISCLAIMER = ("Paper money on simulated fair draws. No staking system changes the expected "
+              "return per unit staked; progressions only reshape the risk.")
+
+
+@dataclass(frozen=True)
+class Study:
+    """What to simulate: one fixed bet with a staking progression, S sessions of R rounds."""
+
+    target: str
+    progression: Progression
+    limits: engine.Limits
+    sessions: int
+    rounds: int
+    seed: int
+
+    @property
+    def cells(self) -> int:
+        return self.sessions * self.rounds
+
+    def to_dict(self) -> dict:
+        """Return the study's parameters as shown in answers."""
+        return {"target": self.target, **self.progression.to_dict(),
+                "base_bet": self.limits.base_bet, "initial_wallet": self.limits.bankroll,
+                "stop_loss": self.limits.stop_loss, "take_profit": self.limits.take_profit,
+                "sessions": self.sessions, "rounds": self.rounds, "seed": self.seed}
+
+
+def parse_study(body, max_bets: int = DEFAULT_MAX_BETS) -> Study:
+    """Return a validated Study from a request body or CLI options, or raise SimInputError."""
+    body = require_object(body)
+    reject_unknown(body, STUDY_FIELDS)
+    target = normalise_bet(body.get("target", "Big"))
+    progression, base_bet = parse_staking(body)
+    limits = parse_limits(body, progression, base_bet)
+    sessions = get_number(body, "sessions", 1000, minimum=1, maximum=min(max_bets, MAX_SESSIONS),
+                          integer=True)
+    rounds = get_number(body, "rounds", 100, minimum=1, maximum=MAX_ROUNDS, integer=True)
+    if sessions * rounds > max_bets:
+        raise SimInputError(f"sessions x rounds = {sessions * rounds:,} is over the limit of "
+                            f"{max_bets:,} simulated bets per study")
+    seed = get_number(body, "seed", None, minimum=0, maximum=2**63 - 1, integer=True,
+                      nullable=True)
+    if seed is None:
+        seed = secrets.randbits(63)  # reported, so any study can be re-run exactly
+    return Study(target, progression, limits, sessions, rounds, seed)
+
+
+def run(study: Study, progress: Callable[[int], None] | None = None) -> dict:
+    """Run the study and return its summary; `progress(n)` is told of each block of n bets."""
+    started = time.perf_counter()
+    rng = np.random.default_rng(study.seed)
+    row = engine.gain_row(study.target)
+    per_block = max(1, CHUNK_CELLS // study.rounds)
+    final = np.empty(study.sessions)
+    wagered = np.empty(study.sessions)
+    drawdown = np.empty(study.sessions)
+    played = np.empty(study.sessions, dtype=np.int64)
+    reason = np.empty(study.sessions, dtype=np.int8)
+    work = Workspace()
+    for first in range(0, study.sessions, per_block):
+        shape = (min(per_block, study.sessions - first), study.rounds)
+        digits = work.get("digits", shape, np.intp)
+        np.copyto(digits, rng.integers(0, 10, shape, dtype=np.uint8))
+        gain = row.take(digits, out=work.get("gain", shape), mode="clip")
+        res = engine.run_paths(gain, study.progression, study.limits, work=work)
+        block = slice(first, first + shape[0])
+        final[block], wagered[block], drawdown[block] = res.final, res.wagered, res.drawdown
+        played[block], reason[block] = res.rounds, res.reason
+        if progress:
+            progress(shape[0] * shape[1])
+    elapsed = time.perf_counter() - started
+    return summarise(study, final, wagered, drawdown, played, reason, elapsed)
+
+
+def summarise(study: Study, final, wagered, drawdown, played, reason, elapsed: float) -> dict:
+    """Return the honest summary of a finished study (every rate with n and a 95% interval)."""
+    n = study.sessions
+    start = study.limits.bankroll
+    ruined = int((reason == engine.STOP_REASONS.index("ruin")).sum())
+    up = int((final > start + 1e-9).sum())
+    bets = int(played.sum())
+    return {
+        "study": study.to_dict(),
+        "bets_settled": bets,
+        "final_wallet": {"initial": start, "mean": engine.money(final.mean()),
+                         "min": engine.money(final.min()), "max": engine.money(final.max()),
+                         "quantiles": _quantiles(final)},
+        "probability_of_ruin": _proportion(ruined, n),
+        "probability_of_ending_up": _proportion(up, n),
+        "stop_reasons": {name: int((reason == i).sum())
+                         for i, name in enumerate(engine.STOP_REASONS)},
+        "max_drawdown": {"mean": engine.money(drawdown.mean()),
+                         "max": engine.money(drawdown.max()),
+                         "quantiles": _quantiles(drawdown)},
+        "rounds_played": {"mean": float(played.mean()), "min": int(played.min()),
+                          "max": int(played.max())},
+        "total_wagered": {"sum": engine.money(wagered.sum()),
+                          "mean_per_session": engine.money(wagered.mean())},
+        "return_per_unit": return_per_unit(study.target, wagered, final - start),
+        "seed": study.seed,
+        "elapsed_seconds": round(elapsed, 4),
+        "bets_per_second": round(bets / elapsed) if elapsed > 0 else None,
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def return_per_unit(target: str, wagered: np.ndarray, profit: np.ndarray) -> dict:
+    """Return the realised amount returned per unit staked, its 95% interval and the analytic value.
+
+    Sessions are independent, so the ratio estimator's standard error comes
+    from the spread of (returned - ratio x staked) across sessions.
+    """
+    expected = engine.expected_return(target)
+    total = float(wagered.sum())
+    n = len(wagered)
+    if total <= 0:
+        return {"realised": None, "ci95": None, "expected": expected, "n_sessions": n}
+    returned = wagered + profit
+    ratio = float(returned.sum()) / total
+    ci = None
+    if n >= 2:
+        resid = returned - ratio * wagered
+        se = math.sqrt(float((resid ** 2).sum()) / (n * (n - 1))) / (total / n)
+        ci = [ratio - 1.959964 * se, ratio + 1.959964 * se]
+    return {"realised": ratio, "ci95": ci, "expected": expected,
+            "expected_within_ci95": None if ci is None else ci[0] <= expected <= ci[1],
+            "n_sessions": n, "staked": total}
+
+
+def _proportion(k: int, n: int) -> dict:
+    lo, hi = wilson_interval(k, n)
+    return {"p": k / n if n else None, "n": n, "count": k, "ci95": [lo, hi]}
+
+
+def _quantiles(values: np.ndarray) -> dict:
+    qs = np.quantile(values, QUANTILES)
+    return {f"p{round(q * 100)}": engine.money(v) for q, v in zip(QUANTILES, qs)}
+
