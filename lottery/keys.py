@@ -155,6 +155,8 @@ def heartbeat(process: str) -> str:
 
 
 HEARTBEAT_PROCESSES = "lottery:heartbeats"  # set of process names that ever beat
+# Heartbeat names of the processes /api/status reports on.
+PROCESSES = ("worker", "ai_worker", "sim_worker", "bot")
 
 
 

@@ -31,7 +31,7 @@ from lottery.games import WinGo, get_game
 from lottery.predictors.base import Predictor, hits
 from lottery.predictors.registry import REPORT_PREDICTOR, build_predictors
 from lottery.sources.base import Source, SourceError
-from lottery.store import draws, predictions
+from lottery.store import draws, heartbeat, predictions
 
 HEARTBEAT_TTL = 90
 WARM_DRAWS = 100_000  # predictors are warmed on at most this many stored draws
@@ -267,16 +267,10 @@ class Worker:
         self._beat_alive()
 
     def _beat_alive(self) -> None:
-        self.r.set(keys.heartbeat(self.name), json.dumps(
-            {"at": time.time(), "id": self.token, "games": list(self.states)}), ex=HEARTBEAT_TTL)
+        heartbeat.beat(self.r, self.name, self.token, HEARTBEAT_TTL, games=list(self.states))
 
     def _clear_heartbeat(self) -> None:
-        try:
-            raw = self.r.get(keys.heartbeat(self.name))
-            if raw and json.loads(raw).get("id") == self.token:
-                self.r.delete(keys.heartbeat(self.name))
-        except redis.RedisError:
-            pass
+        heartbeat.clear(self.r, self.name, self.token)
 
 
 def report_window() -> int:

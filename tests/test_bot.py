@@ -76,6 +76,9 @@ async def running(app):
     await app.post_init(app)
     await app.updater.start_polling(poll_interval=0, timeout=1)
     await app.start()
+    # The housekeeping loop's first pass runs schedules at start; let it finish so
+    # it cannot race the scenario's own calls once the clock is moved.
+    await asyncio.wait_for(app.bot_data["service"].first_tick.wait(), 10)
     try:
         yield app
     finally:

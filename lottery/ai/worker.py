@@ -35,7 +35,7 @@ from lottery.config import DEFAULT_GAME, Settings, redact_url
 from lottery.evaluation import recorder
 from lottery.events import publish_event
 from lottery.games import GAMES, WinGo
-from lottery.store import draws, predictions
+from lottery.store import draws, heartbeat, predictions
 
 BUDGET_FRACTION = 0.5  # of a period: the most one issue may take, retries included
 BUDGET_MAX = 60.0  # seconds, whatever the period
@@ -168,22 +168,16 @@ class AIWorker:
         self._enabled = enabled
 
     def _beat(self) -> None:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.set(keys.heartbeat(self.name), json.dumps({"at": time.time(), "id": self.token,
-                                                        "games": list(self.settings.games)}),
-                 ex=HEARTBEAT_TTL)
-        pipe.sadd(keys.HEARTBEAT_PROCESSES, self.name)
-        pipe.execute()
+        heartbeat.beat(self.r, self.name, self.token, HEARTBEAT_TTL,
+                       games=list(self.settings.games))
         self._last_beat = time.monotonic()
 
     def _goodbye(self) -> None:
         try:
             store.set_worker_fields(self.r, worker_state="stopped")
-            raw = self.r.get(keys.heartbeat(self.name))
-            if raw and json.loads(raw).get("id") == self.token:
-                self.r.delete(keys.heartbeat(self.name))
         except redis.RedisError:
             pass
+        heartbeat.clear(self.r, self.name, self.token)
 
     # -- messages ------------------------------------------------------------
     def _dispatch(self, message: dict) -> None:

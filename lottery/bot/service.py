@@ -28,7 +28,7 @@ from lottery import keys
 from lottery.bot import chats, schedule, sender, texts
 from lottery.config import Settings
 from lottery.games import get_game
-from lottery.store import predictions
+from lottery.store import heartbeat, predictions
 
 HEARTBEAT_TTL = 90
 SCHEDULE_MARKER_TTL = 2 * 86400
@@ -252,6 +252,7 @@ class BotService:
             self.aredis = aredis.Redis.from_url(self.settings.redis_url,
                                                 socket_connect_timeout=3.0)
         self.stopping = False
+        self.first_tick = asyncio.Event()  # set after the first housekeeping pass
         self._loops = [asyncio.create_task(self.listen(), name="bot:listen"),
                        asyncio.create_task(self.housekeeping(), name="bot:housekeeping")]
 
@@ -333,14 +334,13 @@ class BotService:
                                  type(exc).__name__)
             except Exception:  # keep the loop alive; the next tick retries
                 self.log.exception("housekeeping failed")
+            self.first_tick.set()
             await asyncio.sleep(self.tick_seconds)
 
     async def _clear_heartbeat(self) -> None:
         try:
-            raw = await self.call(lambda r: r.get(keys.heartbeat("bot")))
-            if raw and json.loads(raw).get("id") == self._id:
-                await self.call(lambda r: r.delete(keys.heartbeat("bot")))
-        except (redis.RedisError, OSError):
+            await self.call(heartbeat.clear, "bot", self._id)
+        except OSError:
             pass
 
 
@@ -353,8 +353,4 @@ def _in_session(game, state: chats.ChatState, issue: str) -> bool:
 
 
 def _beat(r, process_id: str) -> None:
-    pipe = r.pipeline(transaction=False)
-    pipe.set(keys.heartbeat("bot"), json.dumps({"at": utc_now().timestamp(), "id": process_id}),
-             ex=HEARTBEAT_TTL)
-    pipe.sadd(keys.HEARTBEAT_PROCESSES, "bot")
-    pipe.execute()
+    heartbeat.beat(r, "bot", process_id, HEARTBEAT_TTL)

@@ -17,7 +17,6 @@ at or before its last settled one.
 """
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
@@ -33,7 +32,7 @@ from lottery.events import publish_event, read_events_after
 from lottery.games import GAMES, WinGo
 from lottery.sim import sessions
 from lottery.sim.strategies import SimInputError
-from lottery.store import draws, predictions
+from lottery.store import draws, heartbeat, predictions
 
 HEARTBEAT_TTL = 30
 HEARTBEAT_EVERY = 5.0
@@ -312,20 +311,11 @@ class SimulatorWorker:
         """Refresh the heartbeat that tells the API the worker is running."""
         if not force and time.monotonic() - self._last_beat < HEARTBEAT_EVERY:
             return
-        pipe = self.r.pipeline(transaction=False)
-        pipe.set(keys.heartbeat(self.name), json.dumps({"at": time.time(), "id": self.token}),
-                 ex=HEARTBEAT_TTL)
-        pipe.sadd(keys.HEARTBEAT_PROCESSES, self.name)
-        pipe.execute()
+        heartbeat.beat(self.r, self.name, self.token, HEARTBEAT_TTL)
         self._last_beat = time.monotonic()
 
     def _clear_heartbeat(self) -> None:
-        try:
-            raw = self.r.get(keys.heartbeat(self.name))
-            if raw and json.loads(raw).get("id") == self.token:
-                self.r.delete(keys.heartbeat(self.name))
-        except redis.RedisError:
-            pass
+        heartbeat.clear(self.r, self.name, self.token)
 
 
 def _error(status: int, code: str, message: str) -> dict:

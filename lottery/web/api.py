@@ -1,7 +1,6 @@
 """Core endpoints: health, status, prediction, history, fairness, OpenAPI."""
 from __future__ import annotations
 
-import json
 import time
 
 import redis
@@ -11,15 +10,12 @@ from lottery import __version__, keys
 from lottery.ai import store as ai_store
 from lottery.games import GAMES
 from lottery.sources.simulated import FORMULA, verify_draw
-from lottery.store import draws
+from lottery.store import draws, heartbeat
 from lottery.web.context import (get_game_arg, get_int_arg, get_redis, get_service,
                                  get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
 
 bp = Blueprint("api", __name__)
-
-PROCESSES = ("worker", "ai_worker", "simulator_worker", "bot")
-
 
 @bp.get("/health")
 def health():
@@ -44,18 +40,7 @@ def status():
     started = time.perf_counter()
     r.ping()
     latency = (time.perf_counter() - started) * 1000
-    pipe = r.pipeline(transaction=False)
-    for name in PROCESSES:
-        pipe.get(keys.heartbeat(name))
-    beats = pipe.execute()
-    now = time.time()
-    processes = {}
-    for name, raw in zip(PROCESSES, beats):
-        if raw is None:
-            processes[name] = {"alive": False}
-            continue
-        beat = json.loads(raw)
-        processes[name] = {"alive": True, "last_beat_age_s": round(now - beat.get("at", now), 1)}
+    processes = heartbeat.read(r)
     games = {}
     for code in settings.games:
         worker = {k.decode(): v.decode() for k, v in r.hgetall(keys.worker_status(code)).items()}

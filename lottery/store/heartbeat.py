@@ -1,0 +1,46 @@
+"""Process heartbeats: an expiring key per process, written by its loop, read by /api/status."""
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+
+from lottery import keys
+
+DEFAULT_TTL = 90
+
+
+def beat(r, process: str, process_id: str, ttl: int = DEFAULT_TTL, **extra) -> None:
+    """Mark `process` alive for `ttl` seconds (`process_id` tells replicas apart)."""
+    pipe = r.pipeline(transaction=False)
+    pipe.set(keys.heartbeat(process),
+             json.dumps({"at": time.time(), "id": process_id, **extra}), ex=ttl)
+    pipe.sadd(keys.HEARTBEAT_PROCESSES, process)
+    pipe.execute()
+
+
+def clear(r, process: str, process_id: str) -> None:
+    """Remove the heartbeat on a clean stop, if it is still this replica's."""
+    try:
+        raw = r.get(keys.heartbeat(process))
+        if raw and json.loads(raw).get("id") == process_id:
+            r.delete(keys.heartbeat(process))
+    except redis.RedisError:
+        pass  # stopping anyway; the key expires on its own
+
+
+def read(r, processes=keys.PROCESSES) -> dict:
+    """Return {process: {"alive", "last_beat_age_s"?}} for the known processes."""
+    pipe = r.pipeline(transaction=False)
+    for name in processes:
+        pipe.get(keys.heartbeat(name))
+    now = time.time()
+    out = {}
+    for name, raw in zip(processes, pipe.execute()):
+        if raw is None:
+            out[name] = {"alive": False}
+        else:
+            out[name] = {"alive": True,
+                         "last_beat_age_s": round(now - json.loads(raw).get("at", now), 1)}
+    return out
