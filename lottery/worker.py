@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import random
-import signal
 import socket
 import threading
 import time
@@ -28,6 +27,7 @@ from lottery.config import Settings
 from lottery.evaluation import recorder
 from lottery.events import publish_event
 from lottery.games import WinGo, get_game
+from lottery.loop import StoppableLoop
 from lottery.predictors.base import Predictor, hits
 from lottery.predictors.registry import REPORT_PREDICTOR, build_predictors
 from lottery.sources.base import Source, SourceError
@@ -71,7 +71,7 @@ class StepResult:
     locked_out: bool = False
 
 
-class Worker:
+class Worker(StoppableLoop):
     """Ingest draws and publish predictions for every configured game."""
 
     def __init__(self, settings: Settings, connection, source: Source, clock=None,
@@ -89,15 +89,6 @@ class Worker:
         self.iterations = 0
 
     # -- lifecycle -----------------------------------------------------------
-    def install_signal_handlers(self) -> None:
-        """Finish the current step and exit on SIGTERM or SIGINT."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.request_stop())
-
-    def request_stop(self) -> None:
-        self.log.info("stop requested; finishing the current step")
-        self.stop_event.set()
-
     def run(self, max_iterations: int | None = None) -> int:
         """Loop until stopped (or `max_iterations` wake-ups); return the iterations run."""
         backoff = 1.0

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import socket
 import threading
 import time
@@ -35,6 +34,7 @@ from lottery.config import DEFAULT_GAME, Settings, redact_url
 from lottery.evaluation import recorder
 from lottery.events import publish_event
 from lottery.games import GAMES, WinGo
+from lottery.loop import StoppableLoop
 from lottery.store import draws, heartbeat, predictions
 
 BUDGET_FRACTION = 0.5  # of a period: the most one issue may take, retries included
@@ -46,7 +46,7 @@ HEARTBEAT_EVERY = 15.0
 POLL_SECONDS = 1.0  # longest wait for a message before the loop looks at the flag and heartbeat
 
 
-class AIWorker:
+class AIWorker(StoppableLoop):
     """Turn triggers into stored, scored AI predictions; catch up after every (re)connect."""
 
     def __init__(self, settings: Settings, connection, url: str | None = None,
@@ -79,16 +79,6 @@ class AIWorker:
         return self.provider is not None and self.provider.configured
 
     # -- lifecycle -----------------------------------------------------------
-    def install_signal_handlers(self) -> None:
-        """Finish the current step and exit on SIGTERM or SIGINT."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.request_stop())
-
-    def request_stop(self) -> None:
-        """Ask the loop to stop after the current step."""
-        self.log.info("stop requested; finishing the current step")
-        self.stop_event.set()
-
     def run(self, max_iterations: int | None = None) -> int:
         """Listen until stopped (or `max_iterations` waits); return the iterations run."""
         backoff = 0.5

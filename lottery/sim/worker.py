@@ -18,7 +18,6 @@ at or before its last settled one.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ from lottery.config import Settings
 from lottery.evaluation import recorder
 from lottery.events import publish_event, read_events_after
 from lottery.games import GAMES, WinGo
+from lottery.loop import StoppableLoop
 from lottery.sim import sessions
 from lottery.sim.strategies import SimInputError
 from lottery.store import draws, heartbeat, predictions
@@ -40,7 +40,7 @@ WAIT_SECONDS = 1.0  # longest wait for a wake-up before the loop looks again
 EVENT_BATCH = 500
 
 
-class SimulatorWorker:
+class SimulatorWorker(StoppableLoop):
     """Apply session commands and settle live sessions on every draw."""
 
     def __init__(self, settings: Settings, connection, pubsub_connection=None, clock=time.time):
@@ -56,15 +56,6 @@ class SimulatorWorker:
         self._last_beat = 0.0
 
     # -- lifecycle -----------------------------------------------------------------
-    def install_signal_handlers(self) -> None:
-        """Finish the current step and exit on SIGTERM or SIGINT."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.request_stop())
-
-    def request_stop(self) -> None:
-        """Ask the loop to stop after the current step."""
-        self.stop_event.set()
-
     def run(self, max_iterations: int | None = None) -> int:
         """Loop until stopped (or `max_iterations` wake-ups); return the iterations run."""
         backoff = 1.0
