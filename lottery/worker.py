@@ -160,6 +160,10 @@ class Worker(StoppableLoop):
                 latest = draws.latest_issue(self.r, code)
                 if latest is not None and not self.source.can_backfill():
                     self._record_gaps(game, latest, until, fetched)
+            # Ingest can be slow (a first-start back-fill): read the clock again so the
+            # prediction is never for a period that closed meanwhile.
+            now = self.clock.now()
+            until = game.last_settled_issue(now)
             caught_up = latest is not None and latest == until
             open_issue = game.issue_at(now)
             if not caught_up and game.seconds_to_next_draw(now) > game.period_seconds / 2:

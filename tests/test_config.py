@@ -51,3 +51,20 @@ def test_redact_url_never_leaks_password(user, password):
     url = f"redis://{user}:{password}@example:6379/0"
     assert redact_url(url) == "redis://***@example:6379/0"
     assert redact_url("redis://example:6379/0") == "redis://example:6379/0"
+
+
+def test_every_variable_is_documented():
+    """Each variable the settings read appears in the README table and in .env.example."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    source = (root / "lottery" / "config.py").read_text()
+    names = set(re.findall(r'env(?:\.get)?\(\s*(?:env,\s*)?"([A-Z_]+)"', source))
+    names |= set(re.findall(r'_(?:int|float|list|bool)\(env, "([A-Z_]+)"', source))
+    assert len(names) > 25
+    readme = (root / "README.md").read_text()
+    example = (root / ".env.example").read_text()
+    for name in sorted(names):
+        assert f"`{name}`" in readme, f"{name} missing from the README's configuration table"
+        assert f"{name}=" in example, f"{name} missing from .env.example"

@@ -189,3 +189,32 @@ def test_sigterm_finishes_the_step_and_exits_cleanly(redis_url, r, tmp_path):
     assert "stop requested" in out and "stopped after" in out
     assert "sigterm" not in out  # the secret never reaches the log
     assert r.get(keys.heartbeat("worker")) is None
+
+
+class SlowSource:
+    """The simulated source, but each fetch takes 40 s of (virtual) time."""
+
+    def __init__(self, inner, clock):
+        self.inner, self.clock = inner, clock
+        self.name = inner.name
+
+    def fetch(self, game, after_issue, until_issue, now):
+        self.clock.advance(40)
+        return self.inner.fetch(game, after_issue, until_issue, now)
+
+    def __getattr__(self, attr):
+        return getattr(self.inner, attr)
+
+
+def test_a_slow_step_never_predicts_a_period_that_has_closed(settings, r):
+    clock = FakeClock()
+    worker = Worker(settings, r, SlowSource(build_source(settings, r), clock), clock=clock)
+    predicted = []
+    for _ in range(6):
+        result = worker.step("WinGo_1M")
+        if result.published:
+            # Still open when the step is over: the prediction comes before its draw.
+            assert GAME.draw_time(result.predicted_issue) > clock.now()
+            predicted.append(result.predicted_issue)
+        clock.advance(5)
+    assert predicted, "the worker never predicted"

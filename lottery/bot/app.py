@@ -117,6 +117,10 @@ def add_arguments(parser) -> None:
 
 def run(args, settings: Settings) -> int:
     """Run the bot until SIGINT/SIGTERM; explain and return 2 when it is not configured."""
+    from lottery.store.embedded import resolve_redis_url
+
+    # While `up` runs, its local Redis is found without REDIS_URL.
+    settings = settings.with_(redis_url=resolve_redis_url(settings))
     missing = missing_settings(settings)
     if missing:
         print("bot: cannot start; set " + " and ".join(missing), file=sys.stderr)

@@ -322,14 +322,11 @@ def add_arguments(parser) -> None:
 def run(args, settings: Settings) -> int:
     """Run the simulator worker until SIGTERM."""
     from lottery.logs import configure_logging
-    from lottery.store.connection import connect
-    from lottery.store.embedded import resolve_redis_url
+    from lottery.store.connection import connect, redis_url_or_explain
 
     configure_logging(settings, keys.SIM_WORKER)
-    url = resolve_redis_url(settings)
+    url = redis_url_or_explain(settings, logging.getLogger(f"lottery.{keys.SIM_WORKER}"))
     if not url:
-        logging.getLogger(f"lottery.{keys.SIM_WORKER}").error(
-            "REDIS_URL is not set and no local server runs (use: python -m lottery up)")
         return 2
     settings = settings.with_(redis_url=url)
     worker = SimulatorWorker(settings, connect(url))
