@@ -29,3 +29,15 @@ def post_worker_init(worker):
     from lottery.web.stream import end_streams_on_shutdown
 
     end_streams_on_shutdown(worker)
+
+
+def post_request(worker, req, environ, resp):
+    """Under gevent, yield after each request so keep-alive connections share the worker.
+
+    Without it a greenlet that finds its client's next request already buffered
+    keeps the loop, and other connections wait: p99 was ~0.7 s at saturation.
+    """
+    if worker_class == "gevent":
+        import gevent
+
+        gevent.sleep(0)
