@@ -115,7 +115,6 @@ class Worker(StoppableLoop):
                     continue
                 self.clock.wait(self.seconds_until_next_wake(results), self.stop_event)
         finally:
-            self.source.close()
             self._clear_heartbeat()
             self.log.info("stopped after %d iterations", done)
         return done
@@ -157,9 +156,13 @@ class Worker(StoppableLoop):
                 for draw in new:
                     self._settle(state, draw.issue, draw.number, draw.to_record())
                 result.new_draws = len(new)
-                latest = draws.latest_issue(self.r, code)
-                if latest is not None and not self.source.can_backfill():
-                    self._record_gaps(game, latest, until, fetched)
+                before, latest = latest, draws.latest_issue(self.r, code)
+                if fetched and latest != before and not self.source.can_backfill():
+                    # From the newest draw stored before (or, on a first start, the oldest
+                    # one fetched) up to the newest now: any hole is a period the source lost.
+                    first = (game.issue_ordinal(before) + 1 if before is not None
+                             else min(game.issue_ordinal(d.issue) for d in fetched))
+                    self._record_gaps(game, first, latest)
             # Ingest can be slow (a first-start back-fill): read the clock again so the
             # prediction is never for a period that closed meanwhile.
             now = self.clock.now()
@@ -208,15 +211,12 @@ class Worker(StoppableLoop):
         state.fed_through = issue
         publish_event(self.r, "draw", code, {"issue": issue, **record})
 
-    def _record_gaps(self, game: WinGo, latest: str, until: str, fetched) -> None:
-        """Record periods the source skipped (it cannot back-fill them later)."""
-        if not fetched:
-            return
-        # Compare period ordinals, not strings: a platform's game code may differ from ours.
-        got = {game.issue_ordinal(d.issue) for d in fetched}
-        stored = draws.ordinals_between(self.r, game.code, min(got), game.issue_ordinal(latest))
-        missing = [game.issue_from_ordinal(o) for o in range(min(got), game.issue_ordinal(latest))
-                   if o not in got and o not in stored]
+    def _record_gaps(self, game: WinGo, first: int, latest: str) -> None:
+        """Record the periods from ordinal `first` up to `latest` that the source skipped."""
+        # Period ordinals, not strings: a platform's game code may differ from ours.
+        last = game.issue_ordinal(latest)
+        stored = draws.ordinals_between(self.r, game.code, first, last)
+        missing = [game.issue_from_ordinal(o) for o in range(first, last) if o not in stored]
         if missing:
             draws.mark_missing(self.r, game, missing)
             self.log.warning("%s: %d periods missing from the source", game.code, len(missing))
@@ -318,5 +318,8 @@ def run(args, settings: Settings) -> int:
             backoff = min(backoff * 2, 30)
     worker = Worker(settings, r, source)
     worker.install_signal_handlers()
-    worker.run(args.max_iterations)
+    try:
+        worker.run(args.max_iterations)
+    finally:
+        source.close()  # whoever builds the source closes it (the worker only borrows it)
     return 0
