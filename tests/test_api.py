@@ -151,7 +151,7 @@ def test_openapi_lists_every_route(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in doc["paths"][path], f"{method} {path}"
             documented += 1
-    assert documented >= 30
+    assert documented >= 25  # core, scoreboard, insights, AI, simulator, stream
 
 
 def test_admin_auth(settings, r):
