@@ -7,6 +7,7 @@ p99 <= 1.5x the ceiling's. Both gunicorn worker classes are measured side by sid
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from _common import ROOT, embedded_redis
+from _common import ROOT, embedded_redis, percentile
 
 import httpx
 import redis
@@ -34,6 +35,28 @@ def wrk(url: str, seconds: int, connections: int) -> tuple[float, float]:
     if "Non-2xx" in out:
         raise SystemExit(f"errors while loading {url}:\n{out}")
     return rps, p99
+
+
+def visibility_ms(base: str, r, trials: int = 40) -> list[float]:
+    """Return, per trial, the ms from writing a new report to every one of 6 GETs seeing it."""
+    from lottery.events import publish_event
+    from lottery.store.predictions import read_report, write_report
+
+    report = json.loads(read_report(r, "WinGo_1M"))
+    out = []
+    with httpx.Client(base_url=base, timeout=5) as client:
+        for i in range(trials):
+            report["next_issue"] = f"bench-{time.time_ns()}-{i}"
+            write_report(r, "WinGo_1M", json.dumps(report).encode())
+            written = time.perf_counter()
+            publish_event(r, "prediction", "WinGo_1M", {"issue": report["next_issue"]})
+            seen = 0
+            # Several requests in a row, so both gunicorn workers must have the new copy.
+            while seen < 6:
+                body = client.get("/api/prediction", headers={"Connection": "close"}).json()
+                seen = seen + 1 if body["next_issue"] == report["next_issue"] else 0
+            out.append((time.perf_counter() - written) * 1000)
+    return out
 
 
 def main() -> None:
@@ -75,6 +98,10 @@ def main() -> None:
                 c_p99 = sum(x[1] for x in results["/bench/constant"]) / 2
                 p_rps = sum(x[0] for x in results["/api/prediction"]) / 2
                 p_p99 = sum(x[1] for x in results["/api/prediction"]) / 2
+                vis = visibility_ms(base, r)
+                print(f"{worker_class:8s} new report visible to clients (6 GETs in a row, new "
+                      f"connections): p50 {percentile(vis, 50):.1f} ms, p99 {percentile(vis, 99):.1f} ms, "
+                      f"max {max(vis):.1f} ms (target <= 100 ms)")
                 print(f"{worker_class:8s} ceiling {c_rps:8.0f} req/s p99 {c_p99:6.1f} ms | "
                       f"/api/prediction {p_rps:8.0f} req/s p99 {p_p99:6.1f} ms | "
                       f"throughput ratio {p_rps / c_rps:.2f} (target >= 0.9), "

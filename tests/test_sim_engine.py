@@ -1,4 +1,6 @@
 """Simulator engine: payout table, staking progressions, stops (pure, no Redis)."""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -221,3 +223,65 @@ def test_a_prediction_implies_one_bet_per_market_and_ignores_its_result():
         ["Red", "Big", "7"]
     assert bet_from_prediction("color", {"numbers": [1]}) is None
     assert bet_from_prediction("number", {"numbers": []}) is None
+
+
+def _reference_paths(gain, progression, limits):
+    """Round-by-round settlement of each session, in exact path units (the reference)."""
+    unit = engine.UNIT
+    mult = progression.multipliers_per_round(gain > 0)
+    mult = np.full(gain.shape, 100, dtype=np.int64) if mult is None else mult
+    to_money = limits.base_bet / unit
+    ruin_below = math.ceil(round(-limits.bankroll / to_money, 6))
+    low_stop = math.floor(round(-limits.stop_loss / to_money, 6)) if limits.stop_loss else None
+    high_stop = math.ceil(round(limits.take_profit / to_money, 6)) if limits.take_profit else None
+    out = []
+    for g, m in zip(gain.tolist(), mult.tolist()):
+        value, peak, dd, staked, reason, played, path = 0, 0, 0, 0, 0, 0, []
+        for t in range(len(g)):
+            if value - 100 * m[t] < ruin_below:
+                reason = 1
+                break
+            value += g[t] * m[t]
+            staked += m[t]
+            played += 1
+            peak = max(peak, value)
+            dd = max(dd, peak - value)
+            path.append(value)
+            if low_stop is not None and value <= low_stop:
+                reason = 2
+                break
+            if high_stop is not None and value >= high_stop:
+                reason = 3
+                break
+        path += [value] * (len(g) - len(path))
+        out.append((value, played, reason, staked, dd, path))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(PROGRESSIONS), bet=st.sampled_from(wingo.BETS),
+       shape=st.tuples(st.integers(1, 8), st.integers(1, 40)), seed=st.integers(0, 2**32 - 1),
+       wallet=st.sampled_from([1.0, 4.0, 20.0, 100.0, 1e6]),
+       stop_loss=st.sampled_from([None, 3.0, 25.0]), take_profit=st.sampled_from([None, 2.0, 30.0]),
+       huge=st.booleans())
+def test_fast_paths_match_a_round_by_round_reference(name, bet, shape, seed, wallet, stop_loss,
+                                                     take_profit, huge):
+    multipliers = ([1, 999_999.99, 1_000_000, 3] if huge else [1, 3, 9]) if name == "custom" else None
+    progression = make_progression(name, multipliers)
+    digits = np.random.default_rng(seed).integers(0, 10, shape, dtype=np.uint8)
+    row = engine.gain_row(bet)
+    gain = row[digits].astype(np.int64)
+    try:
+        limits = engine.Limits(wallet, 1.0, stop_loss, take_profit).check(progression)
+    except SimInputError:
+        return
+    res = engine.run_paths(gain.copy(), progression, limits, keep_path=True)
+    ref = _reference_paths(row[digits].astype(np.int64), progression, limits)
+    to_money = 1.0 / engine.UNIT
+    for i, (value, played, reason, staked, dd, path) in enumerate(ref):
+        assert res.rounds[i] == played
+        assert res.reason[i] == reason
+        assert res.final[i] == wallet + value * to_money
+        assert res.drawdown[i] == dd * to_money
+        assert res.wagered[i] == staked * (1.0 / 100)
+        assert res.path[i].tolist() == (wallet + np.array(path, dtype=np.int64) * to_money).tolist()
