@@ -7,6 +7,7 @@ O(window)) so a walk-forward backtest over 100,000 draws stays fast.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Iterable, Protocol, Sequence
 
 from lottery.games.wingo import BIG, DIGITS, GREEN, RED, SMALL, primary_color, size
@@ -75,6 +76,9 @@ def warm(predictor: Predictor, digits: Iterable[int]) -> Predictor:
 # Digit groups, computed once from the rules (this function runs per draw in backtests).
 _BIG_DIGITS = tuple(d for d in DIGITS if size(d) == BIG)
 _GREEN_DIGITS = tuple(d for d in DIGITS if primary_color(d) == GREEN)
+# Pick a group's probabilities in one C call (the same order, so the same sums).
+_big_of = itemgetter(*_BIG_DIGITS)
+_green_of = itemgetter(*_GREEN_DIGITS)
 
 
 def from_probs(name: str, probs: Sequence[float], rule: str | None = None,
@@ -84,12 +88,26 @@ def from_probs(name: str, probs: Sequence[float], rule: str | None = None,
     if total <= 0:
         probs = [0.1] * 10
         total = 1.0
-    p = tuple([float(x) / total for x in probs])
+    return _prediction(name, tuple([float(x) / total for x in probs]), rule, extra)
+
+
+def from_float_probs(name: str, probs: list[float], rule: str | None = None,
+                     extra: dict | None = None) -> Prediction:
+    """Build the same prediction as from_probs, faster for a list of Python floats."""
+    total = sum(probs)
+    if type(total) is not float or total <= 0:  # ints, numpy scalars...: the general path
+        return from_probs(name, probs, rule, extra)
+    # x / total is float(x) / total for a float: the predictors skip 10 float() calls per draw.
+    return _prediction(name, tuple([x / total for x in probs]), rule, extra)
+
+
+def _prediction(name: str, p: tuple[float, ...], rule: str | None, extra: dict | None
+                ) -> Prediction:
     # Ties break towards the smaller digit so the ranking is deterministic
     # (sorting is stable, also with reverse=True).
     ranked = tuple(sorted(DIGITS, key=p.__getitem__, reverse=True))
-    p_big = sum([p[d] for d in _BIG_DIGITS])
-    p_green = sum([p[d] for d in _GREEN_DIGITS])
+    p_big = sum(_big_of(p))
+    p_green = sum(_green_of(p))
     big_small = BIG if p_big > 0.5 else SMALL if p_big < 0.5 else size(ranked[0])
     color = GREEN if p_green > 0.5 else RED if p_green < 0.5 else primary_color(ranked[0])
     return Prediction(name, ranked, big_small, color, p,

@@ -6,9 +6,10 @@ tends to 0.1 each and the model has no edge; on a biased stream it finds it.
 """
 from __future__ import annotations
 
-from lottery.predictors.base import Prediction, from_probs
+from lottery.predictors.base import Prediction, from_float_probs
 
 UNIFORM = (0.1,) * 10
+_RULES = tuple(f"after {d}" for d in range(10))  # built once, not per draw
 
 
 class MarkovPredictor:
@@ -54,5 +55,5 @@ class MarkovPredictor:
 
     def predict(self) -> Prediction:
         """Predict from the transition row of the last digit."""
-        rule = None if self.prev is None else f"after {self.prev}"
-        return from_probs(self.name, self.probs(), rule=rule)
+        rule = None if self.prev is None else _RULES[self.prev]
+        return from_float_probs(self.name, self.probs(), rule=rule)

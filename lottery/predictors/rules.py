@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from lottery.games.wingo import BIG, GREEN, RED, SMALL, primary_color, size
+from lottery.games.wingo import BIG, DIGITS, GREEN, RED, SMALL, primary_color, size
 from lottery.predictors.base import Prediction
 
 OBSERVED_LEN = 15  # how many recent outcomes the insight shows
@@ -45,28 +45,48 @@ class PatternRuleLearner:
             offset += 2 ** k * 2
         self.counts = [0] * offset
         self.symbol_counts = [0, 0]  # in the window, for the majority fallback
-        self.events: deque = deque()  # (pattern ids by length, symbol), oldest first
+        self.events: deque = deque()  # (count indices it added, symbol), oldest first
         self.code = 0  # the last max_len symbols as bits, newest in bit 0
         self.seen = 0
-        self.observed: deque[str] = deque(maxlen=OBSERVED_LEN)
+        self.observed = ""  # the last OBSERVED_LEN letters, oldest first
+        # Looked up, not rebuilt per draw: each digit's symbol (a dict, so a
+        # non-digit still goes to symbol_of and fails there); memos filled on
+        # first use (at most 2 ** (max_len + 1) entries) of the count indices an
+        # outcome adds once every length has a full pattern (by 2 * code +
+        # symbol) and of the pattern names (per spec entry, by pattern id).
+        self._symbol = {d: symbol_of(d) for d in DIGITS}
+        self._full_slots: dict[int, tuple[int, ...]] = {}
+        self._names: list[dict[int, str]] = [{} for _ in self.spec]
+
+    def _slots(self, code: int, s: int, seen: int) -> tuple[int, ...]:
+        """Return the count indices of outcome s after `code`, for the lengths seen."""
+        return tuple([off + 2 * (code & mask) + s for k, off, mask in self.spec if seen >= k])
 
     def update(self, digit: int) -> None:
         """Count this outcome as the follower of every pattern before it."""
-        s = self.symbol_of(digit)
+        s = self._symbol.get(digit)
+        if s is None:
+            s = self.symbol_of(digit)
         code, seen, counts = self.code, self.seen, self.counts
-        slots = tuple([off + 2 * (code & mask) for k, off, mask in self.spec if seen >= k])
+        if seen >= self.lengths[0]:
+            slots = self._full_slots.get(2 * code + s)
+            if slots is None:
+                slots = self._full_slots[2 * code + s] = self._slots(code, s, seen)
+        else:
+            slots = self._slots(code, s, seen)
         for i in slots:
-            counts[i + s] += 1
+            counts[i] += 1
         self.symbol_counts[s] += 1
-        self.events.append((slots, s))
-        if len(self.events) > self.window:
-            old_slots, old_s = self.events.popleft()
+        events = self.events
+        events.append((slots, s))
+        if len(events) > self.window:
+            old_slots, old_s = events.popleft()
             for i in old_slots:
-                counts[i + old_s] -= 1
+                counts[i] -= 1
             self.symbol_counts[old_s] -= 1
-        self.code = ((self.code << 1) | s) & ((1 << self.lengths[0]) - 1)
-        self.seen += 1
-        self.observed.append(self.letters[s])
+        self.code = ((code << 1) | s) & ((1 << self.lengths[0]) - 1)
+        self.seen = seen + 1
+        self.observed = (self.observed + self.letters[s])[-OBSERVED_LEN:]
 
     def pattern_name(self, k: int, pid: int) -> str:
         """Return a pattern's letters, oldest first."""
@@ -74,15 +94,20 @@ class PatternRuleLearner:
 
     def rule(self) -> tuple[int, str, float, int]:
         """Return (symbol, rule name, confidence, support) for the next outcome."""
-        for k, off, mask in self.spec:
-            if self.seen < k:
+        counts, code, seen = self.counts, self.code, self.seen
+        for (k, off, mask), names in zip(self.spec, self._names):
+            if seen < k:
                 continue
-            pid = self.code & mask
-            c0, c1 = self.counts[off + 2 * pid], self.counts[off + 2 * pid + 1]
+            pid = code & mask
+            i = off + 2 * pid
+            c0, c1 = counts[i], counts[i + 1]
             n = c0 + c1
             if n >= self.min_support and c0 != c1:
                 s = 1 if c1 > c0 else 0
-                return s, self.pattern_name(k, pid), (max(c0, c1) + 1) / (n + 2), n
+                name = names.get(pid)
+                if name is None:
+                    name = names[pid] = self.pattern_name(k, pid)
+                return s, name, (max(c0, c1) + 1) / (n + 2), n
         c0, c1 = self.symbol_counts
         if c0 != c1:
             s = 1 if c1 > c0 else 0
@@ -93,7 +118,7 @@ class PatternRuleLearner:
         """Predict with the longest well-supported matching pattern."""
         s, rule, confidence, support = self.rule()
         outcome = self.outcomes[s]
-        extra = {"observed_sequence": "".join(self.observed), "support": support}
+        extra = {"observed_sequence": self.observed, "support": support}
         if self.market == "color":
             return Prediction(self.name, (), None, outcome, color_p=confidence, rule=rule,
                               extra=extra)

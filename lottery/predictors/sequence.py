@@ -6,7 +6,7 @@ rarely seen 3-digit context falls back to its 2-digit one.
 """
 from __future__ import annotations
 
-from lottery.predictors.base import Prediction, from_probs
+from lottery.predictors.base import Prediction, from_float_probs, from_probs
 
 UNIFORM = (0.1,) * 10
 
@@ -51,12 +51,13 @@ class SequencePredictor:
             return list(UNIFORM)
         c2 = self.ctx % 100
         d2 = self.n2[c2] + 10
-        p2 = [(c + 1) / d2 for c in self.counts2[c2]]
         if self.seen < 3:
-            return p2
+            return [(c + 1) / d2 for c in self.counts2[c2]]
         k = self.strength
         d3 = self.n3[self.ctx] + k
-        return [(c + k * q) / d3 for c, q in zip(self.counts3[self.ctx], p2)]
+        # The 2-digit prior (b + 1) / d2 inline: one pass instead of two lists.
+        return [(c + k * ((b + 1) / d2)) / d3
+                for c, b in zip(self.counts3[self.ctx], self.counts2[c2])]
 
     def prob_of(self, digit: int) -> float:
         """Return P(next = digit) (the same model as probs(), for one digit)."""
@@ -77,8 +78,10 @@ class SequencePredictor:
 
     def predict(self) -> Prediction:
         """Predict the followers of the current context."""
-        ctx = self.context()
-        if not ctx:
+        if self.seen < 2:
             return from_probs(self.name, UNIFORM)
-        n = self.n3[self.ctx] if len(ctx) == 3 else self.n2[self.ctx % 100]
-        return from_probs(self.name, self.probs(), rule=f"after {ctx} (seen {n}x)")
+        if self.seen >= 3:
+            rule = f"after {self.ctx:03d} (seen {self.n3[self.ctx]}x)"
+        else:
+            rule = f"after {self.ctx % 100:02d} (seen {self.n2[self.ctx % 100]}x)"
+        return from_float_probs(self.name, self.probs(), rule=rule)
