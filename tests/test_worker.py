@@ -218,3 +218,16 @@ def test_a_slow_step_never_predicts_a_period_that_has_closed(settings, r):
             predicted.append(result.predicted_issue)
         clock.advance(5)
     assert predicted, "the worker never predicted"
+
+
+def test_an_orphaned_embedded_server_is_stopped_before_a_new_one_starts(tmp_path):
+    first = EmbeddedRedis(tmp_path / "redis", appendonly=True).start()
+    redis.Redis.from_url(first.url).set("kept", "yes")
+    # The `up` that started it was killed: nobody stops `first`. A new start on the same
+    # folder must stop it (one writer per append-only file) and keep its data.
+    second = EmbeddedRedis(tmp_path / "redis", appendonly=True).start()
+    try:
+        assert first.process.wait(1) is not None  # already stopped by the new start
+        assert redis.Redis.from_url(second.url).get("kept") == b"yes"
+    finally:
+        second.stop()

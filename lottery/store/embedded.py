@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -35,6 +36,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _running(pid: int) -> bool:
+    """Return True while a process exists and has not exited (a zombie has exited)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class EmbeddedRedis:
     """A valkey-server child process on 127.0.0.1 with its data under `data_dir`."""
 
@@ -48,9 +57,30 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def pidfile(self) -> Path:
+        return self.data_dir / "valkey.pid"
+
+    def _stop_orphan(self) -> None:
+        """Stop a server left running on this data folder (its `up` was killed)."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if b"valkey-server" not in cmdline:
+            return  # the pid was reused by another program
+        log.warning("stopping valkey-server %s left running on %s", pid, self.data_dir)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)  # a foreign process: no handle to wait on
+
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         """Start the server and wait until it answers PING."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Two servers must never write the same append-only file.
+        self._stop_orphan()
         if self.port is None:
             self.port = free_port()
         args = [
@@ -59,7 +89,7 @@ class EmbeddedRedis:
             "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", "everysec", "--save", "",
             "--logfile", str((self.data_dir / "valkey.log").resolve()),
-            "--protected-mode", "yes",
+            "--protected-mode", "yes", "--pidfile", str(self.pidfile.resolve()),
         ]
         # Own session: a Ctrl-C in the terminal must not stop Redis before the services.
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
