@@ -15,9 +15,9 @@ from lottery import keys
 from lottery.evaluation.stats import rate_summary
 from lottery.games import WinGo
 from lottery.games.wingo import BIG, COLORS, GREEN, RED, SMALL, VIOLET, colors, primary_color, size
-from lottery.predictors.base import MARKETS, Prediction, hits
+from lottery.predictors.base import CHANCE, MARKETS, Prediction, hits
+from lottery.store import as_str
 
-CHANCE = {"number": 0.1, "top3": 0.3, "big_small": 0.5, "color": 0.5}
 DISCLAIMER = ("Fair draws cannot be predicted. These predictions are measured against chance "
               "on every draw; see the accuracy figures (sample size, chance rate, 95% interval). "
               "No evidence of an edge over chance unless the scoreboard says otherwise. "
@@ -164,5 +164,4 @@ def read_counters(r, game_code: str) -> dict:
 
 
 def _decode(raw: dict) -> dict:
-    return {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-            for k, v in raw.items()}
+    return {as_str(k): as_str(v) for k, v in raw.items()}

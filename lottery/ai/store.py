@@ -16,8 +16,11 @@ from datetime import datetime, timezone
 
 from lottery import keys
 from lottery.config import DEFAULT_GAME
+from lottery.evaluation.scoring import break_even
 from lottery.evaluation.stats import rate_summary
 from lottery.games import WinGo, wingo
+from lottery.predictors.base import CHANCE
+from lottery.store import as_str as _s
 
 UNRESOLVED_MAX = 500  # valid predictions waiting for their draw (older ones are dropped)
 LATENCIES_MAX = 500  # provider latencies kept for the percentiles
@@ -25,18 +28,13 @@ PROCESS = "ai_worker"  # heartbeat name of the AI worker process
 NO_KEY = "disabled: no API key"
 STOPPED = "disabled: stopped (POST /api/ai/start enables it)"
 ENABLED = "enabled"
-# Chance rates of the markets the AI is scored on (SPEC 5).
-CHANCE = {"big_small": 0.5, "number": 0.1, "color": 0.5}
-_BET_OF = {"big_small": wingo.BIG, "number": "0", "color": wingo.RED}
+# The markets a one-digit AI answer takes part in (no top-3), in display order.
+AI_MARKETS = ("big_small", "number", "color")
 _TRUE = (b"1", b"true", b"yes", b"on", b"enabled")
 
 
 def _dumps(obj) -> str:
     return json.dumps(obj, separators=(",", ":"))
-
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def now_iso() -> str:
@@ -178,8 +176,8 @@ def accuracy(r, game_code: str) -> dict:
     total, correct = c.get("total", 0), c.get("correct", 0)
     hits = {"big_small": correct, "number": c.get("number_hits", 0),
             "color": c.get("color_hits", 0)}
-    markets = {m: {**rate_summary(hits[m], total, CHANCE[m]),
-                   "break_even": wingo.break_even_rate(_BET_OF[m])} for m in CHANCE}
+    markets = {m: {**rate_summary(hits[m], total, CHANCE[m]), "break_even": break_even(m)}
+               for m in AI_MARKETS}
     for m in markets.values():
         # Three markets are shown together: Bonferroni keeps the family error at 1%.
         if m["n"] and m["p_value"] < 0.01 / len(markets) and m["ci95"][0] > m["break_even"]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from lottery import keys
 from lottery.config import DEFAULT_GAME
+from lottery.store import as_str as _s
 
 FORGET_AFTER = 180 * 86400  # an unsubscribed, unscheduled chat's settings are kept this long
 MAX_SCHEDULES = 24
@@ -114,9 +115,6 @@ class ChatState:
         """Return today's (wins, misses); zero once the chat's local date has moved on."""
         return (self.day_wins, self.day_losses) if self.day == local_day else (0, 0)
 
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _parse(chat_id: int, raw: dict) -> ChatState:

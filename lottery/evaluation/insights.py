@@ -15,10 +15,12 @@ from datetime import datetime, timezone
 import redis
 
 from lottery import keys
-from lottery.evaluation.scoring import CHANCE, streaks_of
+from lottery.evaluation.scoring import streaks_of
 from lottery.evaluation.stats import binomial_p_value, wilson_interval
 from lottery.games import WinGo
 from lottery.games.wingo import primary_color, size
+from lottery.predictors.base import CHANCE
+from lottery.store import as_str as _s
 
 KINDS = ("color", "size")
 KIND_OF = {"color_rules": "color", "size_rules": "size"}  # predictor -> insight kind
@@ -172,7 +174,3 @@ def _recount(rows: list[dict], issue: str, ordinal: int) -> dict:
     out.update({f"dw:{k}": v for k, v in st.win_distribution.items()})
     out.update({f"dl:{k}": v for k, v in st.loss_distribution.items()})
     return out
-
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -30,9 +30,10 @@ import redis
 
 from lottery import keys
 from lottery.evaluation import insights
-from lottery.evaluation.scoring import score, normalise
+from lottery.evaluation.scoring import normalise, score
 from lottery.games import get_game
 from lottery.predictors.base import MARKETS
+from lottery.store import as_str as _s
 from lottery.store import draws
 
 log = logging.getLogger("lottery.evaluation.recorder")
@@ -235,7 +236,3 @@ def get_prediction(r, game_code: str, issue: str, predictor: str) -> dict | None
     """Return what `predictor` predicted for `issue`, or None."""
     raw = r.hget(keys.eval_issue(game_code, issue), predictor)
     return json.loads(raw) if raw is not None else None
-
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -11,11 +11,11 @@ from datetime import datetime, timezone
 
 from lottery import keys
 from lottery.evaluation import recorder
-from lottery.evaluation.scoring import (BASELINE, CHANCE, MICRO, MarketTotals, Streaks,
-                                        break_even)
+from lottery.evaluation.scoring import BASELINE, MICRO, MarketTotals, Streaks, break_even
 from lottery.evaluation.stats import binomial_p_values, holm, wilson_interval
-from lottery.predictors.base import MARKETS
+from lottery.predictors.base import CHANCE, MARKETS
 from lottery.predictors.registry import EXTERNAL_PREDICTORS, PREDICTOR_NAMES
+from lottery.store import as_str as _s
 
 ALPHA = 0.01  # family-wise level of the "edge" verdict (Holm across the table)
 MIN_N = 30  # below this many resolved predictions no verdict is given
@@ -169,7 +169,3 @@ def _parse_snapshot(text: str) -> dict[str, MarketTotals]:
     values = [int(x) for x in text.split(",")]
     width = len(recorder.SNAPSHOT_FIELDS)
     return {m: MarketTotals(*values[i * width:(i + 1) * width]) for i, m in enumerate(MARKETS)}
-
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value

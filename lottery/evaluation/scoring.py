@@ -16,7 +16,6 @@ from lottery.games import wingo
 from lottery.games.wingo import BIG, DIGITS, GREEN, RED, SIZES, primary_color, size
 from lottery.predictors.base import Prediction, markets_of, picks
 
-CHANCE = {"number": 0.1, "top3": 0.3, "big_small": 0.5, "color": 0.5}
 # Uniform-forecast baselines: (log loss, Brier). The number market is scored as
 # a 10-way forecast, size and colour as a binary forecast of the predicted side.
 BASELINE = {"number": (math.log(10), 0.9), "big_small": (math.log(2), 0.25),

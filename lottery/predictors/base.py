@@ -13,6 +13,8 @@ from typing import Iterable, Protocol, Sequence
 from lottery.games.wingo import BIG, DIGITS, GREEN, RED, SMALL, primary_color, size
 
 MARKETS = ("number", "top3", "big_small", "color")
+# Hit rate of a uniform guess in each market (colour is scored on Red/Green).
+CHANCE = {"number": 0.1, "top3": 0.3, "big_small": 0.5, "color": 0.5}
 
 
 # Not frozen: a frozen dataclass's __init__ costs ~5x more, and one Prediction is

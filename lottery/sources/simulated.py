@@ -24,6 +24,7 @@ from functools import lru_cache
 from lottery import keys
 from lottery.games import WinGo, get_game
 from lottery.sources.base import Draw
+from lottery.store import as_str
 
 FORMULA = ("digit = int.from_bytes(HMAC_SHA256(key=seed, msg=f'{game}:{issue}'), 'big') % 10; "
            "commitment = SHA256(seed), published before the draw; "
@@ -106,8 +107,7 @@ def ensure_secret(r, settings) -> str:
     if settings.sim_secret:
         return settings.sim_secret
     r.set(keys.SIM_SECRET, secrets.token_hex(32), nx=True)
-    value = r.get(keys.SIM_SECRET)
-    return value.decode() if isinstance(value, bytes) else value
+    return as_str(r.get(keys.SIM_SECRET))
 
 
 def verify_draw(record: dict, game_code: str, previous: dict | None = None) -> dict:

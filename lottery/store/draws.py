@@ -11,6 +11,7 @@ from typing import Iterable
 from lottery import keys
 from lottery.games import WinGo
 from lottery.sources.base import Draw
+from lottery.store import as_str as _s
 
 
 def add_draws(r, game: WinGo, draws: Iterable[Draw], max_draws: int) -> list[Draw]:
@@ -38,8 +39,7 @@ def trim(r, game_code: str, max_draws: int) -> int:
     excess = r.zcard(keys.draws_index(game_code)) - max_draws
     if excess <= 0:
         return 0
-    dropped = [m.decode() if isinstance(m, bytes) else m
-               for m, _ in r.zpopmin(keys.draws_index(game_code), excess)]
+    dropped = [_s(m) for m, _ in r.zpopmin(keys.draws_index(game_code), excess)]
     if dropped:
         r.hdel(keys.draws_data(game_code), *dropped)
     return len(dropped)
@@ -110,9 +110,6 @@ def recent_numbers(r, game_code: str, limit: int) -> list[int]:
     out.reverse()
     return out
 
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _record(issue: str, raw) -> dict:

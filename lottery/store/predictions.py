@@ -11,6 +11,7 @@ import json
 from lottery import keys
 from lottery.config import DEFAULT_GAME
 from lottery.games import WinGo
+from lottery.store import as_str as _s
 
 
 def save_prediction(r, game: WinGo, issue: str, prediction: dict, max_predictions: int) -> bool:
@@ -77,9 +78,6 @@ def read_report(r, game_code: str) -> bytes | None:
     """Return the latest report JSON bytes of a game, untouched, or None."""
     return r.get(keys.latest_prediction(game_code))
 
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def patch_reports(r, game_codes, **fields) -> None:

@@ -30,6 +30,7 @@ from lottery import keys
 from lottery.config import Settings
 from lottery.events import read_events_after
 from lottery.games import GAMES
+from lottery.store import as_str as _s
 from lottery.web.context import get_redis, get_settings
 from lottery.web.errors import ApiError, bad_request
 
@@ -278,9 +279,6 @@ def _close_quietly(pubsub) -> None:
     except Exception as exc:  # noqa: BLE001 - closing a broken connection may fail any way
         log.debug("closing the subscription failed: %s", type(exc).__name__)
 
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def get_hub(app=None) -> StreamHub:
