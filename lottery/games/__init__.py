@@ -1,17 +1,18 @@
 """Games: each game family is one module; this registry is how the rest finds them.
 
-A new game (Crash, a pick lottery) is a new module that registers its variants
-here; nothing else changes.
+A family subclasses `lottery.games.base.Game` (schedule, outcome, markets,
+predictors, report, page) and registers its variants here. Nothing outside a
+family's own modules knows its rules: a new game is a new module.
 """
 from __future__ import annotations
 
 from lottery.games import wingo
-from lottery.games.wingo import WinGo
+from lottery.games.base import Draw, Game, Market
 
-GAMES: dict[str, WinGo] = dict(wingo.VARIANTS)
+GAMES: dict[str, Game] = dict(wingo.VARIANTS)
 
 
-def get_game(code: str) -> WinGo:
+def get_game(code: str) -> Game:
     """Return the game with this code, or raise KeyError naming the known ones."""
     try:
         return GAMES[code]
@@ -19,4 +20,10 @@ def get_game(code: str) -> WinGo:
         raise KeyError(f"unknown game {code!r}; known games: {', '.join(sorted(GAMES))}") from None
 
 
-__all__ = ["GAMES", "WinGo", "get_game", "wingo"]
+def register(game: Game) -> Game:
+    """Add a game (a new family's variant) to the registry and return it."""
+    GAMES[game.code] = game
+    return game
+
+
+__all__ = ["Draw", "GAMES", "Game", "Market", "get_game", "register"]

@@ -1,15 +1,20 @@
-"""WinGo rules: the one place for size, colour, payouts and issue arithmetic.
+"""WinGo: one digit 0-9 per period. Size, colour, payouts, markets and the issue clock.
 
-An issue string is `YYYYMMDD` + a 5-digit game code + a 4-digit sequence in
-the UTC day (1 .. periods per day). Period `n` of a day covers
-[midnight + (n-1)*period, midnight + n*period) and settles at its end. The next
-issue always comes from this clock (it rolls over at UTC midnight), never from
-`int(issue) + 1`.
+The one place for WinGo's rules. An issue string is `YYYYMMDD` + a 5-digit game
+code + a 4-digit sequence in the UTC day (see `PeriodSchedule`); the next issue
+always comes from that clock, never from `int(issue) + 1`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+import hashlib
+import hmac
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from lottery.games.base import (Game, Market, PageConfig, brier_micro, log_loss_micro,
+                                normalise_probs)
+from lottery.games.schedule import PeriodSchedule
 
 DIGITS = tuple(range(10))
 SERVICE_FEE = 0.02
@@ -22,7 +27,6 @@ COLORS = (RED, GREEN, VIOLET)
 # Every bet the payout table knows: the sizes, the colours and each digit.
 BETS = SIZES + COLORS + tuple(str(d) for d in DIGITS)
 
-_EPOCH = date(1970, 1, 1)
 
 
 def size(digit: int) -> str:
@@ -84,109 +88,220 @@ def _check_digit(digit: int) -> None:
         raise ValueError(f"a WinGo outcome is a digit 0-9, got {digit!r}")
 
 
-@dataclass(frozen=True)
-class WinGo:
+
+# -- markets: how a WinGo prediction is scored (SPEC 5) ---------------------------
+MARKETS = (
+    Market("number", "Number", 0.1, break_even_rate("0"), (math.log(10), 0.9)),
+    # 1/3 of the stake on each of 3 numbers: a hit returns (1/3) x 0.98 x 9.
+    Market("top3", "Top 3 numbers", 0.3, 3 * break_even_rate("0")),
+    Market("big_small", "Big/Small", 0.5, break_even_rate(BIG), (math.log(2), 0.25)),
+    # Colour is scored on the primary colour (Red/Green); the usual payout is 2x
+    # (1.5x on 0 and 5 is worse), so the break-even rate uses 2x.
+    Market("color", "Colour", 0.5, break_even_rate(GREEN), (math.log(2), 0.25)),
+)
+MARKET_NAMES = tuple(m.name for m in MARKETS)
+
+
+def picks(prediction) -> tuple[tuple[int, ...], str | None, str | None]:
+    """Return (numbers, big_small, color) of a prediction object or dict."""
+    if isinstance(prediction, Mapping):
+        return (tuple(prediction.get("numbers") or ()), prediction.get("big_small"),
+                prediction.get("color"))
+    return tuple(prediction.numbers or ()), prediction.big_small, prediction.color
+
+
+def markets_of(prediction) -> tuple[str, ...]:
+    """Return the markets a prediction takes part in (top3 needs at least 3 numbers)."""
+    numbers, bs, color = picks(prediction)
+    taken = {"number": len(numbers) >= 1, "top3": len(numbers) >= 3,
+             "big_small": bs in (BIG, SMALL), "color": color in (RED, GREEN)}
+    return tuple(m for m in MARKET_NAMES if taken[m])
+
+
+def hits(prediction, digit: int) -> dict[str, bool]:
+    """Return, for each market the prediction takes part in, whether it hit the digit."""
+    numbers, bs, color = picks(prediction)
+    outcome = {"number": bool(numbers) and numbers[0] == digit, "top3": digit in numbers[:3],
+               "big_small": size(digit) == bs, "color": primary_color(digit) == color}
+    return {m: outcome[m] for m in markets_of(prediction)}
+
+
+def normalise(prediction) -> dict:
+    """Return the compact stored form of a prediction, or raise ValueError if unusable."""
+    raw = prediction.to_dict() if hasattr(prediction, "to_dict") else dict(prediction)
+    numbers, bs, color = picks(raw)
+    try:
+        numbers = [int(n) for n in numbers]
+    except (TypeError, ValueError):
+        raise ValueError(f"numbers must be digits, got {raw.get('numbers')!r}") from None
+    if any(not 0 <= n <= 9 for n in numbers) or len(set(numbers)) != len(numbers):
+        raise ValueError(f"numbers must be distinct digits 0-9, got {numbers}")
+    if bs is not None and bs not in SIZES:
+        raise ValueError(f"big_small must be Big or Small, got {bs!r}")
+    if color is not None and color not in (RED, GREEN):
+        raise ValueError(f"color must be Red or Green, got {color!r}")
+    out: dict = {"numbers": numbers}
+    if bs is not None:
+        out["big_small"] = bs
+    if color is not None:
+        out["color"] = color
+    if not markets_of(out):
+        raise ValueError("the prediction takes part in no market")
+    probs = raw.get("probs")
+    if probs is not None:
+        out["probs"] = normalise_probs(probs, len(DIGITS))
+    for key in ("big_small_p", "color_p"):
+        value = raw.get(key)
+        if value is not None:
+            value = float(value)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{key} must be a probability, got {value}")
+            out[key] = round(value, 6)
+    for key in ("rule", "extra"):
+        if raw.get(key) is not None:
+            out[key] = raw[key]
+    return out
+
+
+def side_probability(pred: Mapping, market: str) -> float | None:
+    """Return the forecast probability of the predicted size or colour, when known."""
+    key, pick = ("big_small_p", pred.get("big_small")) if market == "big_small" \
+        else ("color_p", pred.get("color"))
+    if pred.get(key) is not None:
+        return float(pred[key])
+    probs = pred.get("probs")
+    if probs is None or pick is None:
+        return None
+    side = size if market == "big_small" else primary_color
+    return sum(p for d, p in enumerate(probs) if side(d) == pick)
+
+
+def score(prediction, digit: int) -> dict[str, tuple[int, int | None, int | None]]:
+    """Return {market: (hit 0/1, log loss in micro-units or None, Brier in micro-units or None)}."""
+    pred = prediction.to_dict() if hasattr(prediction, "to_dict") else prediction
+    numbers, bs, color = picks(pred)
+    out = {}
+    for market in markets_of(pred):
+        if market == "number":
+            hit = numbers[0] == digit
+        elif market == "top3":
+            hit = digit in numbers[:3]
+        elif market == "big_small":
+            hit = size(digit) == bs
+        else:
+            hit = primary_color(digit) == color
+        ll = br = None
+        if market == "number" and pred.get("probs") is not None:
+            probs = pred["probs"]
+            ll = log_loss_micro(probs[digit])
+            br = brier_micro(sum(p * p for p in probs) - 2 * probs[digit] + 1)
+        elif market in ("big_small", "color"):
+            q = side_probability(pred, market)
+            if q is not None:
+                p_actual = q if hit else 1 - q
+                ll = log_loss_micro(p_actual)
+                br = brier_micro((1 - p_actual) ** 2)
+        out[market] = (int(hit), ll, br)
+    return out
+
+
+def fair_digit(seed: bytes, game_code: str, issue: str) -> int:
+    """Return the digit a revealed seed gives for an issue (anyone can run this)."""
+    mac = hmac.new(seed, f"{game_code}:{issue}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(mac, "big") % 10
+
+
+@dataclass(frozen=True, eq=False)
+class WinGo(Game):
     """One WinGo variant: its code, period and issue clock."""
 
     code: str
     period_seconds: int
     game_code: str  # the 5 digits between date and sequence in upstream issues
+    schedule: PeriodSchedule = field(init=False, repr=False)
 
     family = "wingo"
+    label = "WinGo"
     outcomes = DIGITS
+    markets = MARKETS
+    bets = BETS
+    outcome_fields = ("number",)
+    predictors_path = "lottery.predictors.wingo:PREDICTOR_SET"
+    report_path = "lottery.wingo_report:build_report"
+    page = PageConfig(template="index.html", title="WinGo")
+
+    def __post_init__(self):
+        object.__setattr__(self, "schedule", PeriodSchedule(self.period_seconds, self.game_code))
+
+    def __hash__(self):
+        return hash(self.code)
+
+    def __eq__(self, other):
+        return isinstance(other, WinGo) and other.code == self.code
 
     @property
     def periods_per_day(self) -> int:
-        return 86_400 // self.period_seconds
+        return self.schedule.periods_per_day
 
-    # -- issue arithmetic --------------------------------------------------
-    def make_issue(self, day: date, seq: int) -> str:
+    def make_issue(self, day, seq: int) -> str:
         """Return the issue string of period `seq` of UTC `day`."""
-        if not 1 <= seq <= self.periods_per_day:
-            raise ValueError(f"sequence {seq} outside 1..{self.periods_per_day}")
-        return f"{day:%Y%m%d}{self.game_code}{seq:04d}"
+        return self.schedule.make_issue(day, seq)
 
-    def parse_issue(self, issue: str) -> tuple[date, int]:
-        """Return (UTC date, sequence) of an issue string, or raise ValueError."""
-        if not isinstance(issue, str) or not issue.isdigit() or len(issue) < 13:
-            raise ValueError(f"not a {self.code} issue number: {issue!r}")
-        try:
-            # int slicing instead of strptime: this runs several times per stored draw.
-            day = date(int(issue[:4]), int(issue[4:6]), int(issue[6:8]))
-        except ValueError:
-            raise ValueError(f"issue {issue!r} does not start with a valid YYYYMMDD date") from None
-        seq = int(issue[-4:])
-        if not 1 <= seq <= self.periods_per_day:
-            raise ValueError(f"issue {issue!r}: sequence {seq} outside 1..{self.periods_per_day}")
-        return day, seq
-
-    def issue_ordinal(self, issue: str) -> int:
-        """Return a whole number that orders issues by (date, sequence), one per period."""
-        day, seq = self.parse_issue(issue)
-        return (day - _EPOCH).days * self.periods_per_day + (seq - 1)
-
-    def issue_from_ordinal(self, ordinal: int) -> str:
-        """Return the canonical issue string of a period ordinal."""
-        days, rest = divmod(ordinal, self.periods_per_day)
-        return self.make_issue(_EPOCH + timedelta(days=days), rest + 1)
-
-    def next_issue(self, issue: str) -> str:
-        """Return the issue after `issue` by the period clock (rolls over at UTC midnight)."""
-        return self.issue_from_ordinal(self.issue_ordinal(issue) + 1)
-
-    def previous_issue(self, issue: str) -> str:
-        """Return the issue before `issue` by the period clock."""
-        return self.issue_from_ordinal(self.issue_ordinal(issue) - 1)
-
-    def issue_at(self, when: datetime) -> str:
-        """Return the issue whose period contains the instant `when` (the open issue)."""
-        when = _utc(when)
-        midnight = when.replace(hour=0, minute=0, second=0, microsecond=0)
-        seq = int((when - midnight).total_seconds() // self.period_seconds) + 1
-        return self.make_issue(midnight.date(), seq)
-
-    def period_start(self, issue: str) -> datetime:
+    def period_start(self, issue: str):
         """Return the UTC instant the period of `issue` opens."""
-        day, seq = self.parse_issue(issue)
-        midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        return midnight + timedelta(seconds=(seq - 1) * self.period_seconds)
+        return self.schedule.period_start(issue)
 
-    def draw_time(self, issue: str) -> datetime:
-        """Return the UTC instant `issue` is drawn (the end of its period)."""
-        return self.period_start(issue) + timedelta(seconds=self.period_seconds)
-
-    def last_settled_issue(self, when: datetime) -> str:
-        """Return the newest issue already drawn at `when`."""
-        return self.previous_issue(self.issue_at(when))
-
-    def seconds_to_next_draw(self, when: datetime) -> float:
-        """Return the seconds from `when` until the open issue is drawn."""
-        return (self.draw_time(self.issue_at(when)) - _utc(when)).total_seconds()
-
-    # -- outcome rules (delegating to the module functions) -----------------
-    def describe(self, digit: int) -> dict:
-        """Return the outcome's digit, size and colours as the API shows them."""
-        return {"number": digit, "size": size(digit), "color": primary_color(digit),
-                "colors": list(colors(digit))}
-
-    def parse_outcome(self, raw) -> int:
+    # -- outcomes ------------------------------------------------------------------
+    def parse_outcome(self, raw: Any) -> int:
         """Return the digit of a raw outcome (int or string), or raise ValueError."""
+        if isinstance(raw, Mapping):
+            raw = raw.get("number")
         if isinstance(raw, bool):
             raise ValueError(f"not a digit: {raw!r}")
         if isinstance(raw, int):
             value = raw
-        elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) == 1:
+        elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() \
+                and len(raw.strip()) == 1:
             value = int(raw.strip())
         else:
             raise ValueError(f"not a digit 0-9: {raw!r}")
         _check_digit(value)
         return value
 
+    def encode_outcome(self, outcome: int) -> dict:
+        return {"number": outcome}
 
-def _utc(when: datetime) -> datetime:
-    if when.tzinfo is None:
-        raise ValueError("times must be timezone-aware (UTC)")
-    return when.astimezone(timezone.utc)
+    def decode_outcome(self, record: Mapping) -> int:
+        return record["number"]
+
+    def describe(self, digit: int) -> dict:
+        """Return the outcome's digit, size and colours as the API shows them."""
+        return {"number": digit, "size": size(digit), "color": primary_color(digit),
+                "colors": list(colors(digit))}
+
+    def fair_outcome(self, seed: bytes, issue: str) -> int:
+        return fair_digit(seed, self.code, issue)
+
+    def fair_formula(self) -> str:
+        return ("digit = int.from_bytes(HMAC_SHA256(key=seed, msg=f'{game}:{issue}'), 'big') % 10; "
+                "commitment = SHA256(seed), published before the draw; "
+                "SHA256(seed of period n) = seed of period n-1 (a hash chain per UTC day)")
+
+    # -- markets ---------------------------------------------------------------------
+    def normalise_prediction(self, prediction) -> dict:
+        return normalise(prediction)
+
+    def markets_of(self, prediction) -> tuple[str, ...]:
+        return markets_of(prediction)
+
+    def score(self, prediction, outcome: int) -> dict:
+        return score(prediction, outcome)
+
+    def settle(self, bet: str, stake: float, outcome: int) -> float:
+        return settle(bet, stake, outcome)
+
+    def expected_return(self, bet: str) -> float:
+        return expected_return(bet)
 
 
 VARIANTS = {
