@@ -1,4 +1,5 @@
-"""`python -m lottery <command>`: each command lives in the module of its concern.
+"""`python -m lottery <command>`: a process's command lives with its loop, the others in
+`lottery.commands`.
 
 A command module provides `add_arguments(parser)` and `run(args, settings) -> int`.
 """
@@ -18,10 +19,10 @@ COMMANDS = {
     "ai-worker": ("lottery.ai.worker", "run the AI worker"),
     "sim-worker": ("lottery.sim.worker", "run the simulator worker"),
     "bot": ("lottery.bot.app", "run the Telegram bot"),
-    "import-csv": ("lottery.sources.csv_source", "import past draws from a CSV file"),
-    "verify": ("lottery.sources.simulated", "recompute a simulated draw from its revealed seed"),
-    "backtest": ("lottery.evaluation.backtest", "replay history walk-forward and print the scoreboard"),
-    "simulate": ("lottery.sim.cli", "run a Monte Carlo study of a staking strategy"),
+    "import-csv": ("lottery.commands.import_csv", "import past draws from a CSV file"),
+    "verify": ("lottery.commands.verify", "recompute a simulated draw from its revealed seed"),
+    "backtest": ("lottery.commands.backtest", "replay history walk-forward and print the scoreboard"),
+    "simulate": ("lottery.commands.simulate", "run a Monte Carlo study of a staking strategy"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The draw worker: follows each game's draws on the period clock.
+"""The draw worker: follows each game's draws on its clock (a period, a calendar, a feed).
 
 Each step (per game, under a short Redis lock so replicas never step a game at
 the same time): ingest settled draws idempotently (back-filling gaps), resolve
@@ -21,17 +21,15 @@ from datetime import datetime, timezone
 
 import redis
 
-from lottery import keys, report
+from lottery import keys, reports
 from lottery.ai import store as ai_store
 from lottery.config import Settings
-from lottery.evaluation import recorder
 from lottery.events import publish_event
-from lottery.games import WinGo, get_game
+from lottery.games import Game, get_game
 from lottery.loop import StoppableLoop
-from lottery.predictors.base import Predictor, hits
-from lottery.predictors.registry import REPORT_PREDICTOR, build_predictors
+from lottery.predictors.base import Predictor
 from lottery.sources.base import Source, SourceError
-from lottery.store import draws, heartbeat, predictions
+from lottery.store import draws, heartbeat, predictions, scores
 
 HEARTBEAT_TTL = 90
 WARM_DRAWS = 100_000  # predictors are warmed on at most this many stored draws
@@ -55,10 +53,10 @@ class SystemClock:
 class GameState:
     """What the worker keeps in memory for one game (rebuilt from Redis when unsure)."""
 
-    game: WinGo
+    game: Game
     predictors: list[Predictor] = field(default_factory=list)
     fed_through: str | None = None  # newest issue fed to the predictors
-    digits: list[int] = field(default_factory=list)  # recent digits, bounded
+    outcomes: list = field(default_factory=list)  # recent outcomes for the report, bounded
 
 
 @dataclass
@@ -124,11 +122,11 @@ class Worker(StoppableLoop):
         now = self.clock.now()
         waits = []
         for res in results:
-            game = self.states[res.game].game
+            schedule = self.states[res.game].game.schedule
             if res.waiting or res.locked_out:
-                waits.append(min(5.0, game.period_seconds / 6))
+                waits.append(schedule.retry_seconds())
             else:
-                waits.append(game.seconds_to_next_draw(now) + self.settings.poll_delay)
+                waits.append(schedule.next_wake(now, self.settings.poll_delay))
         return max(0.05, min(waits)) if waits else 1.0
 
     # -- one step ------------------------------------------------------------
@@ -144,9 +142,10 @@ class Worker(StoppableLoop):
         try:
             now = self.clock.now()
             self._sync_predictors(state)
-            until = game.last_settled_issue(now)
+            until = game.last_settled_issue(now)  # None: the feed decides (rounds)
             latest = draws.latest_issue(self.r, code)
-            if latest is None or game.issue_ordinal(latest) < game.issue_ordinal(until):
+            if (until is None or latest is None
+                    or game.issue_ordinal(latest) < game.issue_ordinal(until)):
                 try:
                     fetched = self.source.fetch(game, latest, until, now)
                 except SourceError as exc:
@@ -154,7 +153,7 @@ class Worker(StoppableLoop):
                     fetched = []
                 new = draws.add_draws(self.r, game, fetched, self.settings.max_draws)
                 for draw in new:
-                    self._settle(state, draw.issue, draw.number, draw.to_record())
+                    self._settle(state, draw.issue, draw.outcome, draw.to_record(game))
                 result.new_draws = len(new)
                 before, latest = latest, draws.latest_issue(self.r, code)
                 if fetched and latest != before and not self.source.can_backfill():
@@ -167,9 +166,13 @@ class Worker(StoppableLoop):
             # prediction is never for a period that closed meanwhile.
             now = self.clock.now()
             until = game.last_settled_issue(now)
-            caught_up = latest is not None and latest == until
-            open_issue = game.issue_at(now)
-            if not caught_up and game.seconds_to_next_draw(now) > game.period_seconds / 2:
+            if until is None:  # feed-driven rounds: the open one follows the newest stored
+                caught_up, open_issue = True, game.next_issue(latest) if latest else None
+            else:
+                caught_up, open_issue = latest is not None and latest == until, game.issue_at(now)
+            if open_issue is None:
+                result.waiting = True  # no round seen yet
+            elif not caught_up and game.schedule.waiting_for_source(now):
                 result.waiting = True  # give the source a little longer for the newest draw
             else:
                 result.predicted_issue = open_issue
@@ -185,33 +188,36 @@ class Worker(StoppableLoop):
         if state.fed_through is not None and state.fed_through == latest:
             return
         # Another replica ingested, or this worker (re)started: rebuild from history.
-        digits = draws.recent_numbers(self.r, state.game.code, WARM_DRAWS)
-        state.predictors = build_predictors(seed=_seed_for(state.game.code))
-        for d in digits:
+        outcomes = draws.recent_outcomes(self.r, state.game, WARM_DRAWS)
+        state.predictors = state.game.predictors().build(seed=_seed_for(state.game.code))
+        for o in outcomes:
             for p in state.predictors:
-                p.update(d)
-        state.digits = digits[-report_window():]
+                p.update(o)
+        state.outcomes = outcomes[-state.game.report_builder().window:]
         state.fed_through = latest
 
-    def _settle(self, state: GameState, issue: str, digit: int, record: dict) -> None:
+    def _settle(self, state: GameState, issue: str, outcome, record: dict) -> None:
         """Resolve what was predicted for a newly stored draw and feed the predictors."""
-        code = state.game.code
+        game, code = state.game, state.game.code
+        builder = game.report_builder()
         stored = predictions.get_prediction(self.r, code, issue)
         if stored is not None and "result" not in stored:
+            scored = game.score(stored, outcome)
             resolved = predictions.resolve_prediction(
-                self.r, code, issue, report.result_of(digit), hits(stored, digit))
+                self.r, code, issue, builder.result_of(game, outcome),
+                {market: bool(s[0]) for market, s in scored.items()})
             if resolved is not None:  # count once, after the result is stored
-                report.update_counters(self.r, code, resolved, digit)
-        recorder.resolve(self.r, code, issue, digit)
+                builder.on_resolved(self.r, game, resolved, outcome)
+        scores.resolve(self.r, code, issue, outcome)
         for p in state.predictors:
-            p.update(digit)
-        state.digits.append(digit)
-        if len(state.digits) > 2 * report_window():
-            del state.digits[:-report_window()]
+            p.update(outcome)
+        state.outcomes.append(outcome)
+        if len(state.outcomes) > 2 * builder.window:
+            del state.outcomes[:-builder.window]
         state.fed_through = issue
         publish_event(self.r, "draw", code, {"issue": issue, **record})
 
-    def _record_gaps(self, game: WinGo, first: int, latest: str) -> None:
+    def _record_gaps(self, game: Game, first: int, latest: str) -> None:
         """Record the periods from ordinal `first` up to `latest` that the source skipped."""
         # Period ordinals, not strings: a platform's game code may differ from ours.
         last = game.issue_ordinal(latest)
@@ -227,8 +233,8 @@ class Worker(StoppableLoop):
         if predictions.get_prediction(self.r, game.code, issue) is not None:
             return False
         preds = {p.name: p.predict() for p in state.predictors}
-        main = preds.get(REPORT_PREDICTOR) or next(iter(preds.values()))
-        recorder.record(self.r, game.code, issue, preds)
+        main = preds.get(game.predictors().report_predictor) or next(iter(preds.values()))
+        scores.record(self.r, game.code, issue, preds)
         if not predictions.save_prediction(self.r, game, issue, main.to_dict(),
                                            self.settings.max_predictions):
             return False
@@ -237,20 +243,15 @@ class Worker(StoppableLoop):
             commitment = self.source.commitment(game, issue)
             self.r.hset(keys.commitments(game.code), issue, commitment)
             self.r.hdel(keys.commitments(game.code), game.previous_issue(issue))
-        body = report.build_report(
-            game=game, next_issue=issue, now=now, prediction=main, digits=state.digits,
-            recent=draws.recent_draws(self.r, game.code, 20),
-            history=predictions.recent_predictions(self.r, game.code, 20),
-            counters=report.read_counters(self.r, game.code),
-            ai_enabled=ai_store.ai_enabled(self.r, self.settings),
-            commitment=commitment)
-        predictions.write_report(self.r, game.code, report.encode(body))
+        body = game.report_builder().build(
+            self.r, game, next_issue=issue, now=now, prediction=main, outcomes=state.outcomes,
+            ai_enabled=ai_store.ai_enabled(self.r, self.settings), commitment=commitment)
+        predictions.write_report(self.r, game.code, reports.encode(body))
         publish_event(self.r, "prediction", game.code, {"issue": issue})
         self.r.publish(keys.AI_TRIGGER_CHANNEL, json.dumps({
             "trigger_type": "new_issue", "game": game.code, "issue": issue,
             "timestamp": now.isoformat(), "source": self.source.name}))
-        self.log.info("%s: predicted %s (%s, %s, %s)", game.code, issue, main.big_small,
-                      main.color, main.numbers[:3])
+        self.log.info("%s: predicted %s (%s)", game.code, issue, main.predictor)
         return True
 
     # -- status ----------------------------------------------------------------
@@ -266,11 +267,6 @@ class Worker(StoppableLoop):
 
     def _clear_heartbeat(self) -> None:
         heartbeat.clear(self.r, self.name, self.token)
-
-
-def report_window() -> int:
-    """Return how many recent digits the report's sequence analysis scans."""
-    return 5000
 
 
 def _seed_for(code: str) -> int:

@@ -42,8 +42,8 @@ class Market:
     break_even: float  # the hit rate at which the usual payout returns the stake
     # (log loss, Brier) of the uniform forecast, for markets scored on probabilities.
     baseline: tuple[float, float] | None = None
-    # Below this expected hit count per pick, "better than chance" is the best a
-    # family's verdict can say (a lottery cannot pay); None: money can be made.
+    # False where no hit rate can make money (a lottery): there "better than
+    # chance" is the best a verdict can say.
     pays: bool = True
 
 
@@ -88,9 +88,17 @@ class Game:
     markets: tuple[Market, ...] = ()
     # Field names of the outcome in imported rows (CSV, JSON): ("number",) for WinGo.
     outcome_fields: ClassVar[tuple[str, ...]] = ()
+    # Names the issue and draw-time columns may have in imported files (first: the usual one).
+    issue_columns: ClassVar[tuple[str, ...]] = ("issue",)
+    time_columns: ClassVar[tuple[str, ...]] = ("drawn_at",)
     # "module:attribute" of the family's predictor set and report builder (see module doc).
     predictors_path: ClassVar[str] = ""
     report_path: ClassVar[str] = ""
+    # Optional: the family's own state kept with prediction records, its randomness
+    # audit, and a vectorised scorer for the backtest (see WinGo's for the shapes).
+    insights_path: ClassVar[str] = ""
+    audit_path: ClassVar[str] = ""
+    backtest_scorer_path: ClassVar[str] = ""
     page: ClassVar[PageConfig | None] = None
 
     # -- schedule (delegated so callers say game.next_issue(...)) -----------------
@@ -216,6 +224,19 @@ class Game:
         """Return the family's report builder."""
         return _load(self.report_path)
 
+    def insights(self):
+        """Return the family's record hook (per-predictor state kept with records), or None."""
+        return _load(self.insights_path) if self.insights_path else None
+
+
+    def audit(self, outcomes) -> dict:
+        """Return the family's randomness audit of outcomes (oldest first)."""
+        return _load(self.audit_path)(outcomes)
+
+    def backtest_scorer(self):
+        """Return the family's vectorised backtest scorer class, or None (score one by one)."""
+        return _load(self.backtest_scorer_path) if self.backtest_scorer_path else None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.code}>"
 
@@ -248,9 +269,11 @@ _loaded: dict[str, Any] = {}
 
 
 def _load(path: str):
+    """Return the object at "module:attribute" (or the module itself without ":")."""
     if not path:
         raise LookupError("this game names no such module")
     if path not in _loaded:
         module, _, attr = path.partition(":")
-        _loaded[path] = getattr(importlib.import_module(module), attr)
+        found = importlib.import_module(module)
+        _loaded[path] = getattr(found, attr) if attr else found
     return _loaded[path]

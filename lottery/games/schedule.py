@@ -46,8 +46,17 @@ class Schedule(Protocol):
     def next_wake(self, when: datetime, poll_seconds: float) -> float:
         """Return the seconds a worker should sleep before looking for the next draw."""
 
+    def retry_seconds(self) -> float:
+        """Return the seconds before asking a source again for a draw it has not delivered."""
+
+    def waiting_for_source(self, when: datetime) -> bool:
+        """Return True while it is early enough to wait for the newest draw before predicting."""
+
     def chain_id(self, issue: str) -> str:
         """Return the id of the simulated seed chain an issue belongs to."""
+
+    def chain_span(self, issue: str) -> tuple[int, int]:
+        """Return the first and last ordinal of the seed chain an issue belongs to."""
 
 
 def utc(when: datetime) -> datetime:
@@ -142,9 +151,20 @@ class PeriodSchedule:
     def next_wake(self, when: datetime, poll_seconds: float) -> float:
         return max(0.0, self.seconds_to_next_draw(when) + poll_seconds)
 
+    def retry_seconds(self) -> float:
+        return min(5.0, self.period_seconds / 6)
+
+    def waiting_for_source(self, when: datetime) -> bool:
+        # Predict without the newest draw only in the second half of the period.
+        return self.seconds_to_next_draw(when) > self.period_seconds / 2
+
     def chain_id(self, issue: str) -> str:
         # One seed chain per UTC day.
         return issue[:8]
+
+    def chain_span(self, issue: str) -> tuple[int, int]:
+        first = self.ordinal(issue) - (self.parse_issue(issue)[1] - 1)
+        return first, first + self.periods_per_day - 1
 
 
 @dataclass(frozen=True)
@@ -271,8 +291,25 @@ class CalendarSchedule:
         # restarted source or an import is noticed.
         return max(0.0, min(self.seconds_to_next_draw(when) + poll_seconds, 3600.0))
 
+    def retry_seconds(self) -> float:
+        return 60.0  # results of a calendar draw are published minutes to hours after it
+
+    def waiting_for_source(self, when: datetime) -> bool:
+        return self.seconds_to_next_draw(when) > 86_400  # a day before the next draw: predict
+
     def chain_id(self, issue: str) -> str:
         return issue[:4]  # one seed chain per year
+
+    def chain_span(self, issue: str) -> tuple[int, int]:
+        year = self.parse_issue(issue).year
+        return (self.ordinal(self._first_draw_from(date(year, 1, 1))),
+                self.ordinal(self._first_draw_from(date(year + 1, 1, 1))) - 1)
+
+    def _first_draw_from(self, day: date) -> str:
+        day = max(day, self.eras[0].start)
+        while not self.is_draw_day(day):
+            day += timedelta(days=1)
+        return day.isoformat()
 
 
 @dataclass(frozen=True)
@@ -311,5 +348,14 @@ class RoundSchedule:
     def next_wake(self, when: datetime, poll_seconds: float) -> float:
         return max(poll_seconds, self.poll_seconds) if poll_seconds > 0 else self.poll_seconds
 
+    def retry_seconds(self) -> float:
+        return self.poll_seconds
+
+    def waiting_for_source(self, when: datetime) -> bool:
+        return False
+
     def chain_id(self, issue: str) -> str:
         return ""  # one hash chain for every round
+
+    def chain_span(self, issue: str) -> tuple[int, int]:
+        raise NotImplementedError("a round feed's chain is the feed's own")

@@ -227,7 +227,10 @@ class WinGo(Game):
     bets = BETS
     outcome_fields = ("number",)
     predictors_path = "lottery.predictors.wingo:PREDICTOR_SET"
-    report_path = "lottery.wingo_report:build_report"
+    report_path = "lottery.reports.wingo:REPORT"
+    insights_path = "lottery.store.wingo_insights"
+    audit_path = "lottery.evaluation.wingo_audit:audit_digits"
+    backtest_scorer_path = "lottery.evaluation.wingo_backtest:DigitScorer"
     page = PageConfig(template="index.html", title="WinGo")
 
     def __post_init__(self):

@@ -1,30 +1,12 @@
 """What a draw source is: something that yields settled draws."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from lottery.games import WinGo
+from lottery.games import Draw, Game
 
-
-@dataclass(frozen=True)
-class Draw:
-    """One settled draw. `issue` is kept exactly as the source gave it."""
-
-    game: str
-    issue: str
-    number: int
-    drawn_at: str | None = None  # ISO 8601 UTC
-    source: str = "simulated"
-    seed: str | None = None  # simulated source: the revealed seed (hex)
-    commitment: str | None = None  # simulated source: sha256(seed), public before the draw
-
-    def to_record(self) -> dict:
-        """Return the JSON-able record stored in Redis (without the game)."""
-        rec = asdict(self)
-        rec.pop("game")
-        return {k: v for k, v in rec.items() if v is not None}
+__all__ = ["Draw", "Source", "SourceError", "make_draw", "parse_drawn_at"]
 
 
 class SourceError(RuntimeError):
@@ -36,7 +18,7 @@ class Source(Protocol):
 
     name: str
 
-    def fetch(self, game: WinGo, after_issue: str | None, until_issue: str,
+    def fetch(self, game: Game, after_issue: str | None, until_issue: str,
               now: datetime) -> list[Draw]:
         """Return settled draws newer than `after_issue` up to `until_issue`, oldest first."""
         ...
@@ -77,25 +59,23 @@ def parse_drawn_at(value: Any) -> str:
     return when.astimezone(timezone.utc).isoformat()
 
 
-def make_draw(game: WinGo, issue: Any, number: Any, drawn_at: Any, source: str) -> Draw:
+def make_draw(game: Game, issue: Any, raw_outcome: Any, drawn_at: Any, source: str) -> Draw:
     """Return a validated Draw from raw field values, or raise ValueError with the reason."""
-    if isinstance(issue, int) and not isinstance(issue, bool):
-        issue = str(issue)  # some platforms send issue numbers as JSON numbers
-    if not isinstance(issue, str) or not issue.strip():
+    if issue is None or issue == "":
         raise ValueError(f"missing issue (got {issue!r})")
-    issue = issue.strip()
-    game.parse_issue(issue)  # raises ValueError naming the problem
-    if number is None or number == "":
-        raise ValueError(f"issue {issue}: missing number")
+    issue = game.canonical_issue(issue)  # raises ValueError naming the problem
+    if raw_outcome is None or raw_outcome == "":
+        raise ValueError(f"issue {issue}: missing {' and '.join(game.outcome_fields)}")
     try:
-        digit = game.parse_outcome(number)
+        outcome = game.parse_outcome(raw_outcome)
     except ValueError as exc:
         raise ValueError(f"issue {issue}: {exc}") from None
     if drawn_at is None or drawn_at == "":
-        stamp = game.draw_time(issue).isoformat()
+        when = game.draw_time(issue)
+        stamp = when.isoformat() if when is not None else None
     else:
         try:
             stamp = parse_drawn_at(drawn_at)
         except ValueError as exc:
             raise ValueError(f"issue {issue}: {exc}") from None
-    return Draw(game=game.code, issue=issue, number=digit, drawn_at=stamp, source=source)
+    return Draw(game=game.code, issue=issue, outcome=outcome, drawn_at=stamp, source=source)

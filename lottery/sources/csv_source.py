@@ -1,35 +1,24 @@
-"""The `csv` draw source and the `import-csv` command: load past draws from a file.
+"""The `csv` draw source: load past draws from a file.
 
-The file has a header row naming the columns `issue` and `number` and,
-optionally, `drawn_at` (ISO 8601; a time without offset is taken as UTC), in
-any order; other columns are ignored. Bad rows are reported with their line
+The file has a header row naming the issue column (`issue`, or the game's own
+name for it such as `round_id`), the game's outcome columns (`number` for
+WinGo) and, optionally, the draw time (`drawn_at`; ISO 8601, a time without
+offset is taken as UTC), in any order; other columns are ignored. Bad rows are reported with their line
 number and skipped; good rows are kept. Storing is idempotent, so importing
 the same file twice adds nothing the second time.
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Iterable
 
-import redis
-
-from lottery.config import DEFAULT_GAME, Settings, redact_url
-from lottery.games import GAMES, WinGo, get_game
-from lottery.sources.base import Draw, make_draw
-from lottery.store import draws as draw_store
-from lottery.store.connection import connect
-from lottery.store.embedded import resolve_redis_url
-
-REQUIRED = ("issue", "number")
-OPTIONAL = ("drawn_at",)
-STORE_CHUNK = 10_000  # draws per Redis pipeline, so a huge file never sits in one reply
+from lottery.games import Draw, Game
+from lottery.sources.base import make_draw
 
 
-def read_csv(path_or_file: str | Path | IO[str], game: WinGo,
+def read_csv(path_or_file: str | Path | IO[str], game: Game,
              now: datetime | None = None) -> tuple[list[Draw], list[tuple[int, str]]]:
     """Return (good draws oldest first, [(line number, reason)] for bad rows).
 
@@ -43,7 +32,7 @@ def read_csv(path_or_file: str | Path | IO[str], game: WinGo,
     return _read(path_or_file, game, now)
 
 
-def _read(fh: Iterable[str], game: WinGo,
+def _read(fh: Iterable[str], game: Game,
           now: datetime | None) -> tuple[list[Draw], list[tuple[int, str]]]:
     reader = csv.reader(fh)
     problems: list[tuple[int, str]] = []
@@ -52,8 +41,8 @@ def _read(fh: Iterable[str], game: WinGo,
     except (csv.Error, UnicodeDecodeError) as exc:
         return [], [(max(reader.line_num, 1), f"unreadable header: {exc}")]
     if header is None:
-        return [], [(1, "empty file: expected a header row naming issue and number")]
-    columns = _columns(header)
+        return [], [(1, f"empty file: expected a header row naming {_wanted(game)}")]
+    columns = _columns(header, game)
     if isinstance(columns, str):
         return [], [(reader.line_num, columns)]
     draws: dict[str, tuple[int, Draw]] = {}
@@ -69,19 +58,20 @@ def _read(fh: Iterable[str], game: WinGo,
         if not any(cell.strip() for cell in row):
             continue  # blank lines are not rows
         values = {name: (row[i].strip() if i < len(row) else None) for name, i in columns.items()}
-        missing = [name for name in REQUIRED if not values[name]]
+        missing = [name for name in ("issue",) + game.outcome_fields if not values[name]]
         if missing:
             problems.append((line, f"missing {' and '.join(missing)}"))
             continue
         try:
-            draw = make_draw(game, values["issue"], values["number"], values.get("drawn_at"),
-                             source="csv")
+            draw = make_draw(game, values["issue"], game.raw_outcome(values),
+                             values.get("drawn_at"), source="csv")
         except ValueError as exc:
             problems.append((line, str(exc)))
             continue
-        if now is not None and game.draw_time(draw.issue) > now:
+        due = game.draw_time(draw.issue)
+        if now is not None and due is not None and due > now:
             problems.append((line, f"issue {draw.issue} is not drawn yet "
-                                   f"(draws at {game.draw_time(draw.issue).isoformat()})"))
+                                   f"(draws at {due.isoformat()})"))
             continue
         first = draws.get(draw.issue)
         if first is not None:
@@ -92,67 +82,29 @@ def _read(fh: Iterable[str], game: WinGo,
     return good, problems
 
 
-def _columns(header: list[str]) -> dict[str, int] | str:
-    """Return {column name: index} for the known columns, or the reason the header is bad."""
-    names = [cell.strip().lower() for cell in header]
+def _wanted(game: Game) -> str:
+    return " and ".join((game.issue_columns[0],) + game.outcome_fields)
+
+
+def _columns(header: list[str], game: Game) -> dict[str, int] | str:
+    """Return {column: index} for the known columns, or the reason the header is bad.
+
+    The issue and time columns are found by any of the game's names for them
+    and keyed `issue` and `drawn_at`; outcome columns by their own names.
+    """
+    aliases = {**{n: "issue" for n in game.issue_columns},
+               **{n: "drawn_at" for n in game.time_columns},
+               **{n: n for n in game.outcome_fields}}
     columns: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in REQUIRED + OPTIONAL:
-            if name in columns:
-                return f"header names {name!r} twice"
-            columns[name] = index
-    absent = [name for name in REQUIRED if name not in columns]
+    for index, cell in enumerate(header):
+        name = aliases.get(cell.strip().lower())
+        if name is None:
+            continue
+        if name in columns:
+            return f"header names {name!r} twice"
+        columns[name] = index
+    absent = [name for name in ("issue",) + game.outcome_fields if name not in columns]
     if absent:
-        return (f"header must name the columns issue and number (optionally drawn_at); "
-                f"missing {', '.join(absent)}")
+        return (f"header must name the columns {_wanted(game)} (optionally "
+                f"{game.time_columns[0]}); missing {', '.join(absent)}")
     return columns
-
-
-# -- the import-csv command ------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the import-csv arguments."""
-    parser.add_argument("file", metavar="FILE",
-                        help="CSV file: a header row, then issue,number[,drawn_at] rows")
-    parser.add_argument("--game", default=DEFAULT_GAME, choices=sorted(GAMES),
-                        help=f"game the draws belong to (default {DEFAULT_GAME})")
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Store the file's good rows; return 0 if any row was good, 1 if none, 2 on errors."""
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"import-csv: no such file: {path}", file=sys.stderr)
-        return 2
-    game = get_game(args.game)
-    try:
-        draws, problems = read_csv(path, game, now=datetime.now(timezone.utc))
-    except OSError as exc:
-        print(f"import-csv: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    for line, reason in problems:
-        print(f"line {line}: {reason}", file=sys.stderr)
-    rows = len(draws) + len(problems)
-    print(f"{rows} rows read from {path}: {len(draws)} good, {len(problems)} bad")
-    if not draws:
-        print("import-csv: no good rows; nothing stored", file=sys.stderr)
-        return 1
-    url = resolve_redis_url(settings)
-    if not url:
-        print("import-csv: REDIS_URL is not set and no local server is running; set REDIS_URL "
-              "or start `python -m lottery up` first", file=sys.stderr)
-        return 2
-    r = connect(url)
-    try:
-        new = 0
-        for start in range(0, len(draws), STORE_CHUNK):
-            new += len(draw_store.add_draws(r, game, draws[start:start + STORE_CHUNK],
-                                            settings.max_draws))
-    except redis.RedisError as exc:
-        print(f"import-csv: Redis at {redact_url(url)} failed: {type(exc).__name__}",
-              file=sys.stderr)
-        return 2
-    finally:
-        r.close()
-    print(f"{game.code}: {new} new draws stored, {len(draws) - new} already present")
-    return 0
-

@@ -23,7 +23,7 @@ import httpx
 import tenacity
 
 from lottery.config import Settings
-from lottery.games import WinGo
+from lottery.games import Game
 from lottery.sources.base import Draw, SourceError, make_draw
 
 log = logging.getLogger("lottery.sources.http")
@@ -63,7 +63,7 @@ def _follow(payload: Any, list_path: str) -> Any:
     return node
 
 
-def parse_history(payload: Any, game: WinGo, list_path: str, issue_field: str,
+def parse_history(payload: Any, game: Game, list_path: str, issue_field: str,
                   number_field: str, source: str = "http") -> tuple[list[Draw], list[str]]:
     """Return (draws oldest first, problems) from a decoded history body; never raise."""
     try:
@@ -84,16 +84,19 @@ def parse_history(payload: Any, game: WinGo, list_path: str, issue_field: str,
             continue
         drawn_at = next((item[f] for f in DRAWN_AT_FIELDS if item.get(f) not in (None, "")), None)
         try:
-            draw = make_draw(game, item.get(issue_field), item.get(number_field), drawn_at, source)
+            # A one-field outcome is read from the configured field, several by their names.
+            raw = (item.get(number_field) if len(game.outcome_fields) == 1
+                   else game.raw_outcome(item))
+            draw = make_draw(game, item.get(issue_field), raw, drawn_at, source)
         except ValueError as exc:
             # Cut: a hostile body could make one reason as long as the body itself.
             problems.append(f"item {index}: {exc}"[:MAX_PROBLEM_CHARS])
             continue
         first = draws.get(draw.issue)
         if first is not None:
-            if first.number != draw.number:
-                problems.append(f"item {index}: issue {draw.issue} repeated with another number "
-                                f"({draw.number} vs {first.number}); kept the first")
+            if first.outcome != draw.outcome:
+                problems.append(f"item {index}: issue {draw.issue} repeated with another outcome "
+                                f"({draw.outcome} vs {first.outcome}); kept the first")
             continue
         draws[draw.issue] = draw
     ordered = sorted(draws.values(), key=lambda d: game.issue_ordinal(d.issue))
@@ -161,7 +164,7 @@ class HttpSource:
         self._client = client or httpx.Client(timeout=httpx.Timeout(self.timeout),
                                               follow_redirects=False)
 
-    def url_for(self, game: WinGo) -> str:
+    def url_for(self, game: Game) -> str:
         """Return the history URL of a game (`{game}` replaced by its code)."""
         return self.url_template.replace("{game}", quote(game.code, safe=""))
 
@@ -174,7 +177,7 @@ class HttpSource:
         if self._owns_client:
             self._client.close()
 
-    def fetch(self, game: WinGo, after_issue: str | None, until_issue: str,
+    def fetch(self, game: Game, after_issue: str | None, until_issue: str,
               now: datetime) -> list[Draw]:
         """Return settled draws newer than `after_issue` up to `until_issue`, oldest first."""
         url = self.url_for(game)
@@ -190,7 +193,7 @@ class HttpSource:
                             safe_url(url), len(problems), shown,
                             " ..." if len(problems) > MAX_LOGGED_PROBLEMS else "")
             low = game.issue_ordinal(after_issue) if after_issue else float("-inf")
-            high = game.issue_ordinal(until_issue)
+            high = game.issue_ordinal(until_issue) if until_issue else float("inf")
             return [d for d in draws if low < game.issue_ordinal(d.issue) <= high]
         except _Malformed as exc:
             log.warning("%s %s: malformed body: %s; no draws this time", game.code,

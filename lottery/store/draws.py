@@ -9,12 +9,11 @@ import json
 from typing import Iterable
 
 from lottery import keys
-from lottery.games import WinGo
-from lottery.sources.base import Draw
+from lottery.games import Draw, Game
 from lottery.store import as_str as _s
 
 
-def add_draws(r, game: WinGo, draws: Iterable[Draw], max_draws: int) -> list[Draw]:
+def add_draws(r, game: Game, draws: Iterable[Draw], max_draws: int) -> list[Draw]:
     """Store draws not stored yet and return those that were new, oldest first."""
     draws = sorted(draws, key=lambda d: game.issue_ordinal(d.issue))
     if not draws:
@@ -22,7 +21,7 @@ def add_draws(r, game: WinGo, draws: Iterable[Draw], max_draws: int) -> list[Dra
     pipe = r.pipeline(transaction=False)
     for d in draws:
         pipe.hsetnx(keys.draws_data(game.code), d.issue,
-                    json.dumps(d.to_record(), separators=(",", ":")))
+                    json.dumps(d.to_record(game), separators=(",", ":")))
     created = pipe.execute()
     new = [d for d, was_set in zip(draws, created) if was_set]
     if new:
@@ -45,7 +44,7 @@ def trim(r, game_code: str, max_draws: int) -> int:
     return len(dropped)
 
 
-def mark_missing(r, game: WinGo, issues: Iterable[str]) -> int:
+def mark_missing(r, game: Game, issues: Iterable[str]) -> int:
     """Record issues the source could not provide; return how many were recorded."""
     mapping = {i: game.issue_ordinal(i) for i in issues}
     if not mapping:
@@ -95,17 +94,18 @@ def recent_draws(r, game_code: str, limit: int, offset: int = 0) -> list[dict]:
     return [_record(i, raw) for i, raw in zip(issues, raws) if raw is not None]
 
 
-def recent_numbers(r, game_code: str, limit: int) -> list[int]:
-    """Return the digits of the `limit` newest draws, oldest first (predictor warm-up)."""
-    out: list[int] = []
+def recent_outcomes(r, game: Game, limit: int) -> list:
+    """Return the outcomes of the `limit` newest draws, oldest first (predictor warm-up)."""
+    out: list = []
+    decode = game.decode_outcome
     # Read in chunks so 100,000 draws never sit in one reply.
     chunk = 5000
     offset = 0
     while offset < limit:
-        rows = recent_draws(r, game_code, min(chunk, limit - offset), offset)
+        rows = recent_draws(r, game.code, min(chunk, limit - offset), offset)
         if not rows:
             break
-        out.extend(row["number"] for row in rows)
+        out.extend(decode(row) for row in rows)
         offset += len(rows)
     out.reverse()
     return out

@@ -10,11 +10,11 @@ import json
 
 from lottery import keys
 from lottery.config import DEFAULT_GAME
-from lottery.games import WinGo
+from lottery.games import Game
 from lottery.store import as_str as _s
 
 
-def save_prediction(r, game: WinGo, issue: str, prediction: dict, max_predictions: int) -> bool:
+def save_prediction(r, game: Game, issue: str, prediction: dict, max_predictions: int) -> bool:
     """Store the prediction for an unsettled issue once; return False when one exists."""
     body = json.dumps({"issue": issue, **prediction}, separators=(",", ":"))
     if not r.hsetnx(keys.predictions_data(game.code), issue, body):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 
-from lottery.predictors.base import Prediction, from_float_probs
-from lottery.predictors.markov import MarkovPredictor
-from lottery.predictors.overdue import OverduePredictor
-from lottery.predictors.sequence import SequencePredictor
+from lottery.predictors.wingo.base import Prediction, from_float_probs
+from lottery.predictors.wingo.markov import MarkovPredictor
+from lottery.predictors.wingo.overdue import OverduePredictor
+from lottery.predictors.wingo.sequence import SequencePredictor
 
 
 def _round4(x: float) -> float:

@@ -11,7 +11,7 @@ import math
 from operator import itemgetter
 
 from lottery.games.wingo import BIG, DIGITS, GREEN, RED, SMALL
-from lottery.predictors.base import Prediction
+from lottery.predictors.wingo.base import Prediction
 
 _MASK = (1 << 64) - 1
 _PERMUTATIONS = math.factorial(len(DIGITS))

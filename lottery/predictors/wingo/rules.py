@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 
 from lottery.games.wingo import BIG, DIGITS, GREEN, RED, SMALL, primary_color, size
-from lottery.predictors.base import Prediction
+from lottery.predictors.wingo.base import Prediction
 
 OBSERVED_LEN = 15  # how many recent outcomes the insight shows
 

@@ -3,8 +3,9 @@
 Public API (used by the worker, the AI worker and the simulator):
 
     record(r, game_code, issue, predictions: dict[str, Prediction | dict]) -> list[str]
-    resolve(r, game_code, issue, digit) -> int
+    resolve(r, game_code, issue, outcome) -> int
     get_prediction(r, game_code, issue, predictor) -> dict | None
+    scoreboard(r, game_code, window=None) -> dict   (GET /api/accuracy; two round trips)
 
 Storage is bounded and incremental (see docs/evaluation.md):
 
@@ -13,7 +14,9 @@ Storage is bounded and incremental (see docs/evaluation.md):
 * `eval_totals(game, predictor)`: constant-size counters per market.
 * `eval_cumulative(game, predictor)`: capped list of cumulative snapshots, newest
   first, so "the last N" is one subtraction (no request scans records).
-* colour/size insight state for the rule learners (`lottery.evaluation.insights`).
+* a family's own per-predictor state kept with the records (WinGo: the colour/size
+  insights of the rule learners, `lottery.store.wingo_insights`), through the
+  game's `insights()` hook.
 
 One Lua script scores one (issue, predictor): it sets the resolved marker and
 updates every counter atomically, so resolving twice, or a record racing with
@@ -29,10 +32,9 @@ import re
 import redis
 
 from lottery import keys
-from lottery.evaluation import insights
-from lottery.evaluation.scoring import normalise, score
-from lottery.games import get_game
-from lottery.predictors.base import MARKETS
+from lottery.evaluation.scoreboard import Totals, build
+from lottery.evaluation.scoring import MarketTotals, Streaks
+from lottery.games import Game, get_game
 from lottery.store import as_str as _s
 from lottery.store import draws
 
@@ -46,8 +48,9 @@ RESOLVED_PREFIX = "r:"
 
 # KEYS: issue hash, totals hash, cumulative list, version counter[, insight stats hash,
 #       insight history list]
-# ARGV: predictor, cumulative cap, then per market (flag -1/0/1, log loss, Brier: '' when
-#       unknown)[, insight: hit, rule, entry JSON, history cap, issue ordinal]
+# ARGV: predictor, cumulative cap, market count M, then per market (name, flag -1/0/1,
+#       log loss, Brier: '' when unknown)[, insight: hit, rule, entry JSON, history cap,
+#       issue ordinal]
 _RESOLVE_LUA = """
 local function streak(key, p, hit, dist)
   local cur = tonumber(redis.call('HGET', key, p .. 'cur') or '0')
@@ -74,18 +77,19 @@ local function streak(key, p, hit, dist)
 end
 
 if redis.call('HSETNX', KEYS[1], 'r:' .. ARGV[1], 1) == 0 then return 0 end
-local markets = {'number', 'top3', 'big_small', 'color'}
+local m_count = tonumber(ARGV[3])
 local fields = {}
-for i, m in ipairs(markets) do
-  local a = 3 + (i - 1) * 3
-  local flag = tonumber(ARGV[a])
+for i = 1, m_count do
+  local a = 4 + (i - 1) * 4
+  local m = ARGV[a]
+  local flag = tonumber(ARGV[a + 1])
   if flag >= 0 then
     redis.call('HINCRBY', KEYS[2], m .. ':n', 1)
     if flag == 1 then redis.call('HINCRBY', KEYS[2], m .. ':k', 1) end
-    if ARGV[a + 1] ~= '' then
+    if ARGV[a + 2] ~= '' then
       redis.call('HINCRBY', KEYS[2], m .. ':pn', 1)
-      redis.call('HINCRBY', KEYS[2], m .. ':ll', ARGV[a + 1])
-      redis.call('HINCRBY', KEYS[2], m .. ':br', ARGV[a + 2])
+      redis.call('HINCRBY', KEYS[2], m .. ':ll', ARGV[a + 2])
+      redis.call('HINCRBY', KEYS[2], m .. ':br', ARGV[a + 3])
     end
     streak(KEYS[2], m .. ':', flag, false)
   end
@@ -98,24 +102,25 @@ for i = 1, #values do values[i] = values[i] or '0' end
 redis.call('LPUSH', KEYS[3], table.concat(values, ','))
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[2]) - 1)
 if #KEYS >= 6 then
-  local hit = tonumber(ARGV[15])
+  local b = 4 + m_count * 4
+  local hit = tonumber(ARGV[b])
   local since = tonumber(redis.call('HGET', KEYS[5], 'since_ord') or '-1')
-  if tonumber(ARGV[19]) >= since then
+  if tonumber(ARGV[b + 4]) >= since then
     redis.call('HINCRBY', KEYS[5], 'total', 1)
-    redis.call('HINCRBY', KEYS[5], 'rule:' .. ARGV[16] .. ':t', 1)
+    redis.call('HINCRBY', KEYS[5], 'rule:' .. ARGV[b + 1] .. ':t', 1)
     if hit == 1 then
       redis.call('HINCRBY', KEYS[5], 'correct', 1)
-      redis.call('HINCRBY', KEYS[5], 'rule:' .. ARGV[16] .. ':c', 1)
+      redis.call('HINCRBY', KEYS[5], 'rule:' .. ARGV[b + 1] .. ':c', 1)
     end
     streak(KEYS[5], '', hit, true)
   end
-  redis.call('LPUSH', KEYS[6], ARGV[17])
-  redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[18]) - 1)
+  redis.call('LPUSH', KEYS[6], ARGV[b + 2])
+  redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[b + 3]) - 1)
 end
 return 1
 """
 _RESOLVE_SHA = hashlib.sha1(_RESOLVE_LUA.encode()).hexdigest()
-SNAPSHOT_FIELDS = ("n", "k", "pn", "ll", "br")  # per market, in MARKETS order
+SNAPSHOT_FIELDS = ("n", "k", "pn", "ll", "br")  # per market, in the game's market order
 
 
 def record(r, game_code: str, issue: str, predictions: dict) -> list[str]:
@@ -131,7 +136,7 @@ def record(r, game_code: str, issue: str, predictions: dict) -> list[str]:
                         game_code, issue, name)
             continue
         try:
-            bodies[name] = normalise(pred)
+            bodies[name] = game.normalise_prediction(pred)
         except (ValueError, TypeError, AttributeError) as exc:
             log.warning("%s %s: ignoring %s's prediction: %s", game_code, issue, name, exc)
     bodies = _within_name_cap(r, game_code, bodies)
@@ -145,14 +150,15 @@ def record(r, game_code: str, issue: str, predictions: dict) -> list[str]:
     pipe.sadd(keys.eval_predictors(game_code), *bodies)
     created = pipe.execute()[:len(bodies)]
     stored = [name for name, was_set in zip(bodies, created) if was_set]
+    hook = game.insights()
     for name in stored:
-        kind = insights.KIND_OF.get(name)
+        kind = hook.KIND_OF.get(name) if hook else None
         if kind:
-            insights.save_next(r, game, kind, issue, bodies[name])
+            hook.save_next(r, game, kind, issue, bodies[name])
     # The draw may have landed while we wrote: resolve ourselves (idempotent).
     draw = draws.get_draw(r, game_code, issue)
     if stored and draw is not None:
-        resolve(r, game_code, issue, int(draw["number"]))
+        resolve(r, game_code, issue, game.decode_outcome(draw))
     return stored
 
 
@@ -172,10 +178,10 @@ def _within_name_cap(r, game_code: str, bodies: dict) -> dict:
     return out
 
 
-def resolve(r, game_code: str, issue: str, digit: int) -> int:
+def resolve(r, game_code: str, issue: str, outcome) -> int:
     """Score every recorded prediction of a settled issue; return how many were newly scored."""
     game = get_game(game_code)
-    digit = game.parse_outcome(digit)
+    outcome = game.parse_outcome(outcome)
     key = keys.eval_issue(game_code, issue)
     raw = {_s(k): v for k, v in r.hgetall(key).items()}
     todo = [name for name in raw
@@ -189,26 +195,27 @@ def resolve(r, game_code: str, issue: str, digit: int) -> int:
         except ValueError:
             log.warning("%s %s: unreadable record of %s", game_code, issue, name)
             continue
-        calls.append(_resolve_call(game, issue, name, pred, digit))
+        calls.append(_resolve_call(game, issue, name, pred, outcome))
     return sum(int(x) for x in _run_scripts(r, calls))
 
 
-def _resolve_call(game, issue: str, name: str, pred: dict, digit: int) -> tuple[list, list]:
+def _resolve_call(game, issue: str, name: str, pred: dict, outcome) -> tuple[list, list]:
     """Return the (keys, args) of the resolve script for one predictor's record."""
-    scored = score(pred, digit)
+    scored = game.score(pred, outcome)
     call_keys = [keys.eval_issue(game.code, issue), keys.eval_totals(game.code, name),
                  keys.eval_cumulative(game.code, name), keys.eval_version(game.code)]
-    args: list = [name, WINDOW_MAX + 1]
-    for market in MARKETS:
+    args: list = [name, WINDOW_MAX + 1, len(game.markets)]
+    for market in game.market_names:
         hit, ll, br = scored.get(market, (-1, None, None))
-        args += [hit, "" if ll is None else ll, "" if br is None else br]
-    kind = insights.KIND_OF.get(name)
-    market = insights.MARKET_OF.get(kind)
+        args += [market, hit, "" if ll is None else ll, "" if br is None else br]
+    hook = game.insights()
+    kind = hook.KIND_OF.get(name) if hook else None
+    market = hook.MARKET_OF.get(kind) if kind else None
     if kind and market in scored:
         call_keys += [keys.insight_stats(game.code, kind), keys.insight_history(game.code, kind)]
-        entry = insights.history_entry(game, kind, issue, pred, digit, bool(scored[market][0]))
-        args += [scored[market][0], insights.rule_of(pred), json.dumps(entry, separators=(",", ":")),
-                 insights.HISTORY_CAP, game.issue_ordinal(issue)]
+        entry = hook.history_entry(game, kind, issue, pred, outcome, bool(scored[market][0]))
+        args += [scored[market][0], hook.rule_of(pred), json.dumps(entry, separators=(",", ":")),
+                 hook.HISTORY_CAP, game.issue_ordinal(issue)]
     return call_keys, args
 
 
@@ -236,3 +243,90 @@ def get_prediction(r, game_code: str, issue: str, predictor: str) -> dict | None
     """Return what `predictor` predicted for `issue`, or None."""
     raw = r.hget(keys.eval_issue(game_code, issue), predictor)
     return json.loads(raw) if raw is not None else None
+
+
+# -- the scoreboard of stored totals -------------------------------------------------
+CACHE_FIELDS_MAX = 64  # distinct windows cached per game before the cache is dropped
+
+
+def scoreboard(r, game_code: str, window: int | None = None) -> dict:
+    """Return the scoreboard of a game over the last `window` resolved predictions (None: all)."""
+    # The table only changes when a prediction is scored (once a period), so it
+    # is computed once per version of the counters and cached in Redis.
+    field = "all" if window is None else str(window)
+    pipe = r.pipeline(transaction=False)
+    pipe.get(keys.eval_version(game_code))
+    pipe.hget(keys.eval_board_cache(game_code), field)
+    version, cached = pipe.execute()
+    version = int(version or 0)
+    if cached is not None:
+        body = json.loads(cached)
+        if body.pop("version", None) == version:
+            return body
+    game = get_game(game_code)
+    body = build(game, read_totals(r, game, window), window)
+    pipe = r.pipeline(transaction=False)
+    pipe.hset(keys.eval_board_cache(game_code), field,
+              json.dumps({**body, "version": version}, separators=(",", ":")))
+    pipe.hlen(keys.eval_board_cache(game_code))
+    if pipe.execute()[1] > CACHE_FIELDS_MAX:
+        r.delete(keys.eval_board_cache(game_code))  # many distinct windows: start over
+    return body
+
+
+def read_totals(r, game: Game, window: int | None = None) -> Totals:
+    """Read every predictor's totals, reduced to the last `window` resolutions when given."""
+    game_code = game.code
+    names = sorted(_s(m) for m in r.smembers(keys.eval_predictors(game_code)))
+    if not names:
+        return {}
+    pipe = r.pipeline(transaction=False)
+    for name in names:
+        pipe.hgetall(keys.eval_totals(game_code, name))
+        if window is not None:
+            cum = keys.eval_cumulative(game_code, name)
+            pipe.llen(cum)
+            pipe.lindex(cum, window)
+            pipe.lindex(cum, -1)
+    replies = pipe.execute()
+    step = 1 if window is None else 4
+    out: Totals = {}
+    for i, name in enumerate(names):
+        raw = {_s(k): _s(v) for k, v in replies[i * step].items()}
+        if not raw:
+            continue
+        totals = _parse_totals(game, raw)
+        resolutions = int(raw.get("res", 0))
+        if window is not None and window < resolutions:
+            length, at_window, oldest = replies[i * step + 1: i * step + 4]
+            # The snapshot `window` places back holds the counts before the last
+            # `window` resolutions; when the list was trimmed shorter, the oldest
+            # kept snapshot is the furthest back we can go.
+            base = at_window if length > window else oldest
+            if base is not None:
+                base_totals = _parse_snapshot(game, _s(base))
+                totals = {m: t.minus(base_totals[m]) for m, t in totals.items()}
+        out[name] = totals
+    return out
+
+
+def _parse_totals(game: Game, raw: dict) -> dict[str, MarketTotals]:
+    out = {}
+    for m in game.market_names:
+        n = int(raw.get(f"{m}:n", 0))
+        if n <= 0:
+            continue
+        cur = int(raw.get(f"{m}:cur", 0))
+        streaks = Streaks(current_kind="win" if cur > 0 else "loss" if cur < 0 else None,
+                          current=abs(cur), longest_win=int(raw.get(f"{m}:bw", 0)),
+                          longest_loss=int(raw.get(f"{m}:bl", 0)))
+        out[m] = MarketTotals(n, int(raw.get(f"{m}:k", 0)), int(raw.get(f"{m}:pn", 0)),
+                              int(raw.get(f"{m}:ll", 0)), int(raw.get(f"{m}:br", 0)), streaks)
+    return out
+
+
+def _parse_snapshot(game: Game, text: str) -> dict[str, MarketTotals]:
+    values = [int(x) for x in text.split(",")]
+    width = len(SNAPSHOT_FIELDS)
+    return {m: MarketTotals(*values[i * width:(i + 1) * width])
+            for i, m in enumerate(game.market_names)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from lottery.predictors.base import Prediction, from_float_probs, from_probs
+from lottery.predictors.wingo.base import Prediction, from_float_probs, from_probs
 
 
 class OverduePredictor:

@@ -1,4 +1,4 @@
-"""The prediction report served by `/api/prediction` (upstream field names).
+"""WinGo's prediction report served by `/api/prediction` (upstream field names).
 
 Built once per period by the worker and stored as JSON bytes; every figure in
 it is computed from stored data, and every accuracy figure carries n, the
@@ -13,10 +13,13 @@ from typing import Sequence
 
 from lottery import keys
 from lottery.evaluation.stats import rate_summary
-from lottery.games import WinGo
-from lottery.games.wingo import BIG, COLORS, GREEN, RED, SMALL, VIOLET, colors, primary_color, size
-from lottery.predictors.base import CHANCE, MARKETS, Prediction, hits
-from lottery.store import as_str
+from lottery.games.wingo import (BIG, COLORS, GREEN, MARKET_NAMES as MARKETS, MARKETS as _MARKETS,
+                                 RED, SMALL, VIOLET, WinGo, colors, hits, primary_color, size)
+from lottery.predictors.wingo.base import Prediction
+from lottery.reports import encode
+from lottery.store import as_str, draws, predictions
+
+CHANCE = {m.name: m.chance for m in _MARKETS}
 
 DISCLAIMER = ("Fair draws cannot be predicted. These predictions are measured against chance "
               "on every draw; see the accuracy figures (sample size, chance rate, 95% interval). "
@@ -131,11 +134,6 @@ def _history_item(pred: dict) -> dict:
     return item
 
 
-def encode(report: dict) -> bytes:
-    """Return the compact JSON bytes stored and served as-is."""
-    return json.dumps(report, separators=(",", ":")).encode()
-
-
 def update_counters(r, game_code: str, prediction: dict, digit: int) -> dict:
     """Count a resolved report prediction into the per-game accuracy counters."""
     h = hits(prediction, digit)
@@ -165,3 +163,29 @@ def read_counters(r, game_code: str) -> dict:
 
 def _decode(raw: dict) -> dict:
     return {as_str(k): as_str(v) for k, v in raw.items()}
+
+
+class WinGoReport:
+    """The report builder WinGo names in `WinGo.report_path` (see `lottery.reports`)."""
+
+    window = 5000  # recent digits the sequence analysis scans
+
+    def result_of(self, game: WinGo, digit: int) -> dict:
+        return result_of(digit)
+
+    def on_resolved(self, r, game: WinGo, prediction: dict, digit: int) -> None:
+        update_counters(r, game.code, prediction, digit)
+
+    def build(self, r, game: WinGo, *, next_issue: str, now: datetime, prediction: Prediction,
+              outcomes, ai_enabled: bool, commitment: str | None) -> dict:
+        return build_report(
+            game=game, next_issue=next_issue, now=now, prediction=prediction, digits=outcomes,
+            recent=draws.recent_draws(r, game.code, 20),
+            history=predictions.recent_predictions(r, game.code, 20),
+            counters=read_counters(r, game.code), ai_enabled=ai_enabled, commitment=commitment)
+
+
+REPORT = WinGoReport()
+
+__all__ = ["REPORT", "accuracy_block", "build_report", "encode", "read_counters", "result_of",
+           "update_counters"]

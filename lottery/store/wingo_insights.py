@@ -1,8 +1,9 @@
-"""Colour/size insight state of the rule learners, precomputed at record/resolve time.
+"""WinGo's colour/size insight state of the rule learners, kept at record/resolve time.
 
 Per game and kind (`color`, `size`): the pending prediction JSON, a counters
 hash (overall and per rule, streaks and their distributions, the reset point)
-and the last HISTORY_CAP resolved predictions. The recorder writes them (the
+and the last HISTORY_CAP resolved predictions. The recorder writes them through
+this module, WinGo's `Game.insights()` hook (the
 resolve script updates counters and history atomically); the web endpoints
 only read them. Upstream field names are kept (SPEC 6).
 """
@@ -17,9 +18,7 @@ import redis
 from lottery import keys
 from lottery.evaluation.scoring import streaks_of
 from lottery.evaluation.stats import binomial_p_value, wilson_interval
-from lottery.games import WinGo
-from lottery.games.wingo import primary_color, size
-from lottery.predictors.base import CHANCE
+from lottery.games.wingo import MARKETS, WinGo, primary_color, size
 from lottery.store import as_str as _s
 
 KINDS = ("color", "size")
@@ -27,6 +26,7 @@ KIND_OF = {"color_rules": "color", "size_rules": "size"}  # predictor -> insight
 MARKET_OF = {"color": "color", "size": "big_small"}  # kind -> scored market
 PICK_OF = {"color": "color", "size": "big_small"}  # kind -> prediction field
 PROB_OF = {"color": "color_p", "size": "big_small_p"}
+CHANCE = {m.name: m.chance for m in MARKETS}
 HISTORY_CAP = 1000  # resolved predictions kept for the table and for recounts after a reset
 HISTORY_SHOWN = 15
 RULES_SHOWN = 20

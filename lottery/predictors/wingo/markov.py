@@ -6,7 +6,7 @@ tends to 0.1 each and the model has no edge; on a biased stream it finds it.
 """
 from __future__ import annotations
 
-from lottery.predictors.base import Prediction, from_float_probs
+from lottery.predictors.wingo.base import Prediction, from_float_probs
 
 UNIFORM = (0.1,) * 10
 _RULES = tuple(f"after {d}" for d in range(10))  # built once, not per draw

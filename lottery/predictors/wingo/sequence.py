@@ -6,7 +6,7 @@ rarely seen 3-digit context falls back to its 2-digit one.
 """
 from __future__ import annotations
 
-from lottery.predictors.base import Prediction, from_float_probs, from_probs
+from lottery.predictors.wingo.base import Prediction, from_float_probs, from_probs
 
 UNIFORM = (0.1,) * 10
 

@@ -1,13 +1,13 @@
-"""The predictors the service runs, by name. The report uses REPORT_PREDICTOR."""
+"""WinGo's predictors by name; the report uses REPORT_PREDICTOR."""
 from __future__ import annotations
 
-from lottery.predictors.base import Predictor
-from lottery.predictors.control import RandomPredictor
-from lottery.predictors.ensemble import EnsemblePredictor
-from lottery.predictors.markov import MarkovPredictor
-from lottery.predictors.overdue import OverduePredictor
-from lottery.predictors.rules import color_rules, size_rules
-from lottery.predictors.sequence import SequencePredictor
+from lottery.predictors.base import Predictor, PredictorSet
+from lottery.predictors.wingo.control import RandomPredictor
+from lottery.predictors.wingo.ensemble import EnsemblePredictor
+from lottery.predictors.wingo.markov import MarkovPredictor
+from lottery.predictors.wingo.overdue import OverduePredictor
+from lottery.predictors.wingo.rules import color_rules, size_rules
+from lottery.predictors.wingo.sequence import SequencePredictor
 
 REPORT_PREDICTOR = "ensemble"
 # Names in display order; "ai" is recorded by the AI worker, not built here.
@@ -45,3 +45,7 @@ def build_predictors(seed: int = 0, names=None, share_members: bool = False) -> 
             EnsemblePredictor([built[n] for n in ENSEMBLE_MEMBERS], shared=True) if shared
             else EnsemblePredictor([factories[n]() for n in ENSEMBLE_MEMBERS]))
     return [built[n] for n in wanted]
+
+
+PREDICTOR_SET = PredictorSet(names=PREDICTOR_NAMES, build=build_predictors,
+                             report_predictor=REPORT_PREDICTOR, external=EXTERNAL_PREDICTORS)
