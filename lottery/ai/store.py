@@ -16,10 +16,7 @@ from datetime import datetime, timezone
 
 from lottery import keys
 from lottery.config import DEFAULT_GAME
-from lottery.evaluation.scoring import break_even
-from lottery.evaluation.stats import rate_summary
-from lottery.games import WinGo, wingo
-from lottery.predictors.base import CHANCE
+from lottery.games import Game, get_game
 from lottery.store import as_str as _s
 
 UNRESOLVED_MAX = 500  # valid predictions waiting for their draw (older ones are dropped)
@@ -28,8 +25,6 @@ PROCESS = "ai_worker"  # heartbeat name of the AI worker process
 NO_KEY = "disabled: no API key"
 STOPPED = "disabled: stopped (POST /api/ai/start enables it)"
 ENABLED = "enabled"
-# The markets a one-digit AI answer takes part in (no top-3), in display order.
-AI_MARKETS = ("big_small", "number", "color")
 _TRUE = (b"1", b"true", b"yes", b"on", b"enabled")
 
 
@@ -91,7 +86,7 @@ def get_prediction(r, game_code: str, issue: str) -> dict | None:
     return json.loads(raw) if raw is not None else None
 
 
-def save_prediction(r, game: WinGo, entry: dict, max_entries: int) -> None:
+def save_prediction(r, game: Game, entry: dict, max_entries: int) -> None:
     """Store an AI prediction (entry has game, issue, status) as the latest and in the history."""
     issue = entry["issue"]
     ordinal = game.issue_ordinal(issue)
@@ -133,7 +128,7 @@ def unresolved_issues(r, game_code: str, limit: int = 100) -> list[str]:
     return [_s(m) for m in r.zrevrange(keys.ai_unresolved(game_code), 0, limit - 1)]
 
 
-def resolve(r, game_code: str, issue: str, digit: int) -> dict | None:
+def resolve(r, game_code: str, issue: str, outcome) -> dict | None:
     """Score the AI prediction of a settled issue once; return it, or None if nothing to do."""
     # ZREM decides the one resolver: duplicate events and replicas count nothing twice.
     if not r.zrem(keys.ai_unresolved(game_code), issue):
@@ -141,23 +136,15 @@ def resolve(r, game_code: str, issue: str, digit: int) -> dict | None:
     entry = get_prediction(r, game_code, issue)
     if entry is None or entry.get("status") != "ok":
         return None
-    outcome = wingo.size(digit)
-    hits = {"number": entry["number"] == digit, "big_small": entry["size"] == outcome,
-            "color": entry["color"] == wingo.primary_color(digit)}
-    entry.update(result={"number": digit, "size": outcome, "color": wingo.primary_color(digit),
-                         "colors": list(wingo.colors(digit))},
-                 hits=hits, correct=hits["big_small"])
+    game = get_game(game_code)
+    updates, counts = game.ai().score_entry(game, entry, outcome)
+    entry.update(updates)
     body = _dumps(entry)
-    side = "big" if entry["size"] == wingo.BIG else "small"
     pipe = r.pipeline(transaction=True)
     pipe.hset(keys.AI_PREDS_HISTORY, keys.ai_history_field(game_code, issue), body)
     counters = keys.ai_accuracy(game_code)
-    pipe.hincrby(counters, "total", 1)
-    pipe.hincrby(counters, f"{side}_total", 1)
-    pipe.hincrby(counters, "correct", int(hits["big_small"]))
-    pipe.hincrby(counters, f"{side}_correct", int(hits["big_small"]))
-    pipe.hincrby(counters, "number_hits", int(hits["number"]))
-    pipe.hincrby(counters, "color_hits", int(hits["color"]))
+    for name, value in counts.items():
+        pipe.hincrby(counters, name, value)
     pipe.execute()
     current = latest(r, game_code)
     if current is not None and current.get("issue") == issue:
@@ -171,50 +158,12 @@ def resolve(r, game_code: str, issue: str, digit: int) -> dict | None:
 
 # -- accuracy -----------------------------------------------------------------------
 def accuracy(r, game_code: str) -> dict:
-    """Return the AI's resolved record: upstream fields plus n, chance, 95% interval, p-value."""
+    """Return the AI's resolved record in the family's shape (WinGo: the upstream fields)."""
     c = {_s(k): int(v) for k, v in r.hgetall(keys.ai_accuracy(game_code)).items()}
-    total, correct = c.get("total", 0), c.get("correct", 0)
-    hits = {"big_small": correct, "number": c.get("number_hits", 0),
-            "color": c.get("color_hits", 0)}
-    markets = {m: {**rate_summary(hits[m], total, CHANCE[m]), "break_even": break_even(m)}
-               for m in AI_MARKETS}
-    for m in markets.values():
-        # Three markets are shown together: Bonferroni keeps the family error at 1%.
-        if m["n"] and m["p_value"] < 0.01 / len(markets) and m["ci95"][0] > m["break_even"]:
-            m["verdict"] = "edge"
-        elif m["n"] and m["ci95"][1] < m["chance"]:
-            m["verdict"] = "worse than chance"
-        else:
-            m["verdict"] = "no evidence of an edge over chance"
-    return {
-        "game": game_code,
-        "total_predictions": total,
-        "correct_predictions": correct,
-        "overall_accuracy_percentage": _pct(correct, total),
-        "big_predictions": _side(c, "big"),
-        "small_predictions": _side(c, "small"),
-        "n": total,
-        "chance_rate": CHANCE["big_small"],
-        "ci95": markets["big_small"]["ci95"],
-        "p_value": markets["big_small"]["p_value"],
-        "verdict": markets["big_small"]["verdict"],
-        "markets": markets,
-        "note": "Fair draws cannot be predicted: compare each rate with its chance rate and "
-                "95% interval. Only valid AI answers for unsettled issues are counted.",
-        "timestamp": now_iso(),
-    }
+    game = get_game(game_code)
+    return {**game.ai().accuracy(game, c), "timestamp": now_iso()}
 
 
-def _side(c: dict, side: str) -> dict:
-    total, correct = c.get(f"{side}_total", 0), c.get(f"{side}_correct", 0)
-    return {"total": total, "correct": correct, "accuracy_percentage": _pct(correct, total)}
-
-
-def _pct(k: int, n: int) -> float:
-    return round(100.0 * k / n, 2) if n else 0.0
-
-
-# -- status -------------------------------------------------------------------------
 def record_calls(r, calls) -> None:
     """Count provider calls and errors and keep the latencies of those that were answered."""
     if not calls:

@@ -27,15 +27,13 @@ from datetime import datetime, timezone
 import redis
 
 from lottery import keys
-from lottery.ai import prompt, store
-from lottery.ai.parse import InvalidAnswer, parse_answer
+from lottery.ai import store
 from lottery.ai.provider import ChatProvider, ProviderError
 from lottery.config import DEFAULT_GAME, Settings, redact_url
-from lottery.evaluation import recorder
 from lottery.events import publish_event
-from lottery.games import GAMES, WinGo
+from lottery.games import GAMES, Game
 from lottery.loop import StoppableLoop
-from lottery.store import draws, heartbeat, predictions
+from lottery.store import draws, heartbeat, predictions, scores
 
 BUDGET_FRACTION = 0.5  # of a period: the most one issue may take, retries included
 BUDGET_MAX = 60.0  # seconds, whatever the period
@@ -207,7 +205,8 @@ class AIWorker(StoppableLoop):
         resolved = 0
         for issue in store.unresolved_issues(self.r, game_code):
             draw = draws.get_draw(self.r, game_code, issue)
-            if draw is not None and store.resolve(self.r, game_code, issue, draw["number"]):
+            if draw is not None and store.resolve(self.r, game_code, issue,
+                                                  GAMES[game_code].decode_outcome(draw)):
                 resolved += 1
                 self._outcome("resolve", game_code, issue, "resolved")
         return resolved
@@ -223,6 +222,8 @@ class AIWorker(StoppableLoop):
         if game_code not in self.settings.games:
             return "ignored: game not enabled"
         game = GAMES[game_code]
+        if game.ai() is None or game.draw_time(issue) is None:
+            return "ignored: the AI does not play this game"
         try:
             game.parse_issue(issue)
         except ValueError:
@@ -238,28 +239,29 @@ class AIWorker(StoppableLoop):
             return "late"
         if store.has_prediction(self.r, game_code, issue):
             return "duplicate"
-        if not store.claim(self.r, game_code, issue, ttl=max(120, 2 * game.period_seconds)):
+        if not store.claim(self.r, game_code, issue, ttl=max(120, 2 * _interval(game, issue))):
             return "duplicate"
         return self._predict(game, issue)
 
-    def _seconds_left(self, game: WinGo, issue: str) -> float:
+    def _seconds_left(self, game: Game, issue: str) -> float:
         return (game.draw_time(issue) - self.clock()).total_seconds()
 
-    def _predict(self, game: WinGo, issue: str) -> str:
-        budget = min(BUDGET_FRACTION * game.period_seconds, BUDGET_MAX,
+    def _predict(self, game: Game, issue: str) -> str:
+        ai = game.ai()
+        budget = min(BUDGET_FRACTION * _interval(game, issue), BUDGET_MAX,
                      self._seconds_left(game, issue) - MIN_BUDGET / 2)
-        digits = draws.recent_numbers(self.r, game.code, prompt.HISTORY_DIGITS)
-        messages = prompt.build_messages(game, issue, digits)
+        outcomes = draws.recent_outcomes(self.r, game, ai.history)
+        messages = ai.build_messages(game, issue, outcomes)
         self.log.debug("prompt for %s %s: %s", game.code, issue, messages[-1]["content"])
         t0 = time.monotonic()
         answer, reason, calls, text = None, None, [], None
         try:
             completion = self.provider.complete(messages, budget)
             calls, text = completion.calls, completion.text
-            answer = parse_answer(text)
+            answer = ai.parse(text)
         except ProviderError as exc:
             calls, reason = exc.calls, exc.reason
-        except InvalidAnswer as exc:
+        except ai.InvalidAnswer as exc:
             reason = f"invalid answer: {exc}"
             self.log.debug("invalid answer for %s %s: %r", game.code, issue, text)
         latency_ms = round((time.monotonic() - t0) * 1000.0, 1)
@@ -272,25 +274,17 @@ class AIWorker(StoppableLoop):
         entry = {"game": game.code, "issue": issue, "status": status,
                  "model": self.provider.model, "latency_ms": latency_ms, "attempts": len(calls),
                  "timestamp": store.now_iso()}
-        if answer is not None:
-            entry.update(number=answer.number, size=answer.size, color=answer.color,
-                         confidence=answer.confidence, ai_prediction=answer.number,
-                         ai_predicted_category=answer.size.lower())
-            if answer.color_said and answer.color_said != answer.color:
-                entry["color_said"] = answer.color_said
-        else:
-            entry.update(reason=reason, number=None, size=None, color=None, confidence=None,
-                         ai_prediction=None, ai_predicted_category=None)
+        if answer is None:
+            entry["reason"] = reason
+        entry.update(ai.entry_fields(answer))
         store.save_prediction(self.r, game, entry, self.settings.max_predictions)
         if answer is not None:
-            recorder.record(self.r, game.code, issue, {"ai": {
-                "numbers": [answer.number], "big_small": answer.size, "color": answer.color,
-                "confidence": answer.confidence}})
+            scores.record(self.r, game.code, issue, {"ai": ai.prediction(answer)})
         store.record_outcome(self.r, entry)
         publish_event(self.r, "ai_prediction", game.code, entry)
         if answer is not None:
-            self.log.info("%s %s: AI predicted %d (%s, %s) in %.0f ms", game.code, issue,
-                          answer.number, answer.size, answer.color, latency_ms)
+            self.log.info("%s %s: AI predicted %s in %.0f ms", game.code, issue,
+                          ai.describe(answer), latency_ms)
             return "stored"
         self.log.warning("%s %s: no AI prediction: %s", game.code, issue, reason)
         return "failed"
@@ -298,6 +292,11 @@ class AIWorker(StoppableLoop):
     def _outcome(self, source: str, game_code: str, issue: str, outcome: str) -> None:
         if self.outcomes is not None:
             self.outcomes.put((source, game_code, issue, outcome))
+
+
+def _interval(game: Game, issue: str) -> float:
+    """Return the seconds between the previous draw and this issue's (a period's length)."""
+    return (game.draw_time(issue) - game.draw_time(game.previous_issue(issue))).total_seconds()
 
 
 def _s(value) -> str:

@@ -99,6 +99,7 @@ class Game:
     insights_path: ClassVar[str] = ""
     audit_path: ClassVar[str] = ""
     backtest_scorer_path: ClassVar[str] = ""
+    ai_path: ClassVar[str] = ""  # the AI worker's adapter (prompt, parser, record)
     page: ClassVar[PageConfig | None] = None
 
     # -- schedule (delegated so callers say game.next_issue(...)) -----------------
@@ -232,6 +233,10 @@ class Game:
     def audit(self, outcomes) -> dict:
         """Return the family's randomness audit of outcomes (oldest first)."""
         return _load(self.audit_path)(outcomes)
+
+    def ai(self):
+        """Return the family's AI adapter, or None when the AI does not play this game."""
+        return _load(self.ai_path) if self.ai_path else None
 
     def backtest_scorer(self):
         """Return the family's vectorised backtest scorer class, or None (score one by one)."""

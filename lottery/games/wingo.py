@@ -231,6 +231,7 @@ class WinGo(Game):
     insights_path = "lottery.store.wingo_insights"
     audit_path = "lottery.evaluation.wingo_audit:audit_digits"
     backtest_scorer_path = "lottery.evaluation.wingo_backtest:DigitScorer"
+    ai_path = "lottery.ai.wingo:ADAPTER"
     page = PageConfig(template="index.html", title="WinGo")
 
     def __post_init__(self):

@@ -1,7 +1,8 @@
 """The chat messages sent to the provider: the game's rules and its recent digits."""
 from __future__ import annotations
 
-from lottery.games import WinGo, wingo
+from lottery.games import wingo
+from lottery.games.wingo import WinGo
 
 HISTORY_DIGITS = 50  # recent digits shown to the model (oldest first)
 
