@@ -12,15 +12,10 @@ import multiprocessing
 import os
 from typing import Callable, Sequence
 
-from lottery.evaluation.scoring import MICRO, MarketTotals, streaks_of
+from lottery.evaluation.scoring import MarketTotals, streaks_of
 from lottery.games import Game
 
 DEFAULT_JOBS = min(2, os.cpu_count() or 1)
-# Microseconds per draw, measured (bench/backtest.py), to balance the process split.
-# The ensemble's cost is with private members (it shares them only when its
-# members run in the same process).
-COST = {"ensemble": 35, "overdue": 15, "sequence": 10, "color_rules": 8, "size_rules": 8,
-        "markov": 7, "random": 5}
 CHUNK = 4096  # predictions kept per predictor before they are scored (bounded memory)
 
 
@@ -89,14 +84,15 @@ def replay(game: Game, outcomes: Sequence, names: Sequence[str] | None = None, s
     return {p.name: c.totals() for p, c in pairs}
 
 
-def split(names: Sequence[str], jobs: int) -> list[list[str]]:
+def split(names: Sequence[str], jobs: int, costs=None) -> list[list[str]]:
     """Split predictor names into `jobs` groups of similar cost (greedy, costliest first)."""
+    costs = costs or {}
     groups: list[list[str]] = [[] for _ in range(max(1, jobs))]
     loads = [0] * len(groups)
-    for name in sorted(names, key=lambda n: -COST.get(n, 10)):
+    for name in sorted(names, key=lambda n: -costs.get(n, 10)):
         i = loads.index(min(loads))
         groups[i].append(name)
-        loads[i] += COST.get(name, 10)
+        loads[i] += costs.get(name, 10)
     return [g for g in groups if g]
 
 
@@ -111,7 +107,7 @@ def backtest(game: Game, outcomes: Sequence, names: Sequence[str] | None = None,
              jobs: int = 1, progress: Callable | None = None) -> dict[str, dict[str, MarketTotals]]:
     """Replay every (or the named) predictor over `outcomes`, split over `jobs` processes."""
     names = list(names or game.predictors().names)
-    groups = split(names, jobs)
+    groups = split(names, jobs, game.predictors().costs)
     if len(groups) == 1:
         return replay(game, outcomes, groups[0], seed, progress)
     digits = list(outcomes)

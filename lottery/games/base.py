@@ -74,8 +74,8 @@ class PageConfig:
 
     template: str  # the board page's template
     title: str
+    config_path: str = ""  # "module:function(game) -> dict" of what the page scripts need
     panels: tuple[str, ...] = ()  # panel names the board shows, in order
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Game:
@@ -86,6 +86,8 @@ class Game:
     label: str
     schedule: Schedule
     markets: tuple[Market, ...] = ()
+    # The finite set of outcomes, when the family has one (WinGo: the ten digits).
+    outcomes: tuple = ()
     # Field names of the outcome in imported rows (CSV, JSON): ("number",) for WinGo.
     outcome_fields: ClassVar[tuple[str, ...]] = ()
     # Names the issue and draw-time columns may have in imported files (first: the usual one).
@@ -233,6 +235,10 @@ class Game:
     def audit(self, outcomes) -> dict:
         """Return the family's randomness audit of outcomes (oldest first)."""
         return _load(self.audit_path)(outcomes)
+
+    def page_config(self) -> dict:
+        """Return what the family's page scripts need (rules, payouts), JSON-able."""
+        return _load(self.page.config_path)(self) if self.page and self.page.config_path else {}
 
     def ai(self):
         """Return the family's AI adapter, or None when the AI does not play this game."""

@@ -232,7 +232,8 @@ class WinGo(Game):
     audit_path = "lottery.evaluation.wingo_audit:audit_digits"
     backtest_scorer_path = "lottery.evaluation.wingo_backtest:DigitScorer"
     ai_path = "lottery.ai.wingo:ADAPTER"
-    page = PageConfig(template="index.html", title="WinGo")
+    page = PageConfig(template="index.html", title="WinGo",
+                      config_path="lottery.web.wingo_pages:page_config")
 
     def __post_init__(self):
         object.__setattr__(self, "schedule", PeriodSchedule(self.period_seconds, self.game_code))

@@ -8,8 +8,8 @@ next draw; it never sees the draw it predicts: `predict()` is called before
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 
 class Prediction(Protocol):
@@ -49,6 +49,8 @@ class PredictorSet:
     report_predictor: str
     # Recorded by other processes (the AI worker), not built here.
     external: tuple[str, ...] = ("ai",)
+    # Measured cost per draw (microseconds), to balance a backtest over processes.
+    costs: Mapping[str, int] = field(default_factory=dict)
 
     def order(self, names: Iterable[str]) -> list[str]:
         """Return predictor names in display order: built-ins, then external, then others."""

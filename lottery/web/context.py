@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import current_app, request
 
 from lottery.config import DEFAULT_GAME, Settings
-from lottery.games import GAMES, WinGo
-from lottery.web.errors import bad_request
+from lottery.games import GAMES, Game
+from lottery.web.errors import ApiError, bad_request
 
 
 def get_settings() -> Settings:
@@ -23,15 +23,30 @@ def get_service(name: str):
     return current_app.extensions["lottery"][name]
 
 
-def get_game_arg() -> WinGo:
-    """Return the game named by `?game=` (default WinGo_1M), or raise a 400."""
-    # Fast path for the polled endpoints: no query string, no parsing.
-    code = request.args.get("game", DEFAULT_GAME) if request.environ.get("QUERY_STRING") \
-        else DEFAULT_GAME
+def followed_game(code: str) -> Game:
+    """Return the game of this code if the server follows it; else raise 400 (unknown) or 404."""
     if code not in GAMES:
         raise bad_request(f"unknown game {code!r}; known games: {', '.join(sorted(GAMES))}",
                           "unknown_game")
+    followed = get_settings().games
+    if code not in followed:
+        raise ApiError(404, "game_not_followed", f"this server does not follow {code}; "
+                                                 f"it follows {', '.join(followed)}")
     return GAMES[code]
+
+
+def get_game_arg(default: str | None = DEFAULT_GAME) -> Game | None:
+    """Return the followed game named by `?game=` (else `default`), or raise 400/404.
+
+    The one policy for "which game does this request mean": every view asks here.
+    """
+    # Fast path for the polled endpoints: no query string, no parsing.
+    code = request.args.get("game") if request.environ.get("QUERY_STRING") else None
+    if code is None or code == "":
+        if default is None:
+            return None
+        code = default if default in get_settings().games else get_settings().games[0]
+    return followed_game(code)
 
 
 def get_int_arg(name: str, default: int, minimum: int, maximum: int) -> int:

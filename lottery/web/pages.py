@@ -2,8 +2,9 @@
 
 Pages are thin Jinja shells (autoescaped); every figure is fetched from the
 JSON API by the page's own JavaScript and written into the DOM as text. The
-game's rules (size and colours per digit) are handed to the page from
-`lottery.games`, so the browser never re-implements them.
+game's rules are handed to the page by its family (`Game.page_config()`; for
+WinGo the size and colours of each digit), so the browser never re-implements
+them.
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from flask import Blueprint, render_template, request
 
 from lottery.config import DEFAULT_GAME
 from lottery.games import get_game
-from lottery.games.wingo import COLORS, DIGITS, SIZES, break_even_rate, expected_return
 from lottery.sim.strategies import PROGRESSIONS
-from lottery.web.context import get_settings
+from lottery.web.context import followed_game, get_settings
+from lottery.web.errors import ApiError
 
 bp = Blueprint("pages", __name__)
 
@@ -33,28 +34,22 @@ def page_config(game_code: str) -> dict:
     game = get_game(game_code)
     return {
         "game": game.code,
+        "family": game.family,
         "games": list(settings.games),
-        "period_seconds": game.period_seconds,
         "server_time": time.time(),
-        "digits": [game.describe(d) for d in game.outcomes],
-        "break_even": {bet: round(break_even_rate(bet), 6) for bet in SIZES + COLORS},
-        "expected_return": {**{bet: round(expected_return(bet), 6) for bet in SIZES + COLORS},
-                            "a number": round(expected_return("0"), 6)},
-        "sizes": list(SIZES),
-        "colors": list(COLORS),
-        "numbers": [str(d) for d in DIGITS],
+        **game.page_config(),
         # A custom ladder needs a multipliers list: the API takes it, the form keeps it simple.
         "progressions": [p for p in PROGRESSIONS if p != "custom"],
     }
 
 
 def _chosen_game() -> str:
-    """Return ?game= when it is an enabled game, else the first enabled (or default) game."""
+    """Return ?game= when the server follows it, else the first followed (or default) game."""
     games = get_settings().games
-    code = request.args.get("game", "")
-    if code in games:
-        return code
-    return DEFAULT_GAME if DEFAULT_GAME in games else games[0]
+    try:
+        return followed_game(request.args.get("game", "")).code
+    except ApiError:  # a page shows the default game rather than an error
+        return DEFAULT_GAME if DEFAULT_GAME in games else games[0]
 
 
 def _render(template: str, title: str):

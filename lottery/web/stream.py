@@ -31,7 +31,7 @@ from lottery.config import Settings
 from lottery.events import read_events_after
 from lottery.games import GAMES
 from lottery.store import as_str as _s
-from lottery.web.context import get_redis, get_settings
+from lottery.web.context import get_game_arg, get_redis, get_settings
 from lottery.web.errors import ApiError, bad_request
 
 log = logging.getLogger("lottery.web.stream")
@@ -352,13 +352,8 @@ def _requested_last_id() -> str | None:
 
 
 def _requested_game() -> str | None:
-    code = request.args.get("game")
-    if code is None or code == "":
-        return None
-    if code not in GAMES:
-        raise bad_request(f"unknown game {code!r}; known games: {', '.join(sorted(GAMES))}",
-                          "unknown_game")
-    return code
+    game = get_game_arg(default=None)  # no game: every game's events
+    return game.code if game is not None else None
 
 
 @bp.get("/api/stream")

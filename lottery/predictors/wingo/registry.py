@@ -47,5 +47,12 @@ def build_predictors(seed: int = 0, names=None, share_members: bool = False) -> 
     return [built[n] for n in wanted]
 
 
+# Microseconds per draw, measured (bench/backtest.py), to balance the backtest's process
+# split. The ensemble's cost is with private members (it shares them only when its
+# members run in the same process).
+COSTS = {"ensemble": 35, "overdue": 15, "sequence": 10, "color_rules": 8, "size_rules": 8,
+         "markov": 7, "random": 5}
+
 PREDICTOR_SET = PredictorSet(names=PREDICTOR_NAMES, build=build_predictors,
-                             report_predictor=REPORT_PREDICTOR, external=EXTERNAL_PREDICTORS)
+                             report_predictor=REPORT_PREDICTOR, external=EXTERNAL_PREDICTORS,
+                             costs=COSTS)
