@@ -1,5 +1,5 @@
 """The simulator Flask blueprint (`/api/simulator/*`), registered by the app factory.
 
-The routes live in lottery.sim.api; this name is kept for upstream imports.
+The routes live in lottery.web.simulator; this name is kept for upstream imports.
 """
-from lottery.sim.api import OPENAPI_PATHS, bp  # noqa: F401
+from lottery.web.simulator import OPENAPI_PATHS, bp  # noqa: F401

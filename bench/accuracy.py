@@ -20,10 +20,10 @@ import redis
 
 from lottery import keys
 from lottery.config import Settings
-from lottery.evaluation import recorder
-from lottery.evaluation.scoring import normalise, score
+from lottery.store import scores as recorder
+from lottery.games.wingo import normalise, score
 from lottery.games import get_game
-from lottery.predictors.registry import build_predictors
+from lottery.predictors.wingo.registry import build_predictors
 from lottery.store import draws
 from lottery.web import create_app
 

@@ -18,7 +18,10 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from lottery.evaluation.backtest import backtest, replay  # noqa: E402
-from lottery.predictors.registry import PREDICTOR_NAMES  # noqa: E402
+from lottery.games import get_game  # noqa: E402
+from lottery.predictors.wingo.registry import PREDICTOR_NAMES  # noqa: E402
+
+GAME = get_game("WinGo_1M")
 
 
 def main() -> None:
@@ -32,7 +35,7 @@ def main() -> None:
     results = {}
     for jobs in (1, 2):
         started = time.perf_counter()
-        totals = backtest(digits, jobs=jobs)
+        totals = backtest(GAME, digits, jobs=jobs)
         elapsed = time.perf_counter() - started
         results[jobs] = totals
         print(f"  jobs={jobs}: {elapsed:6.2f} s  {len(digits) / elapsed:9,.0f} draws/s  "
@@ -42,7 +45,7 @@ def main() -> None:
     print(f"per predictor, {len(sample):,} draws, one process:")
     for name in PREDICTOR_NAMES:
         started = time.perf_counter()
-        replay(sample, [name])
+        replay(GAME, sample, [name])
         elapsed = time.perf_counter() - started
         print(f"  {name:<12} {1e6 * elapsed / len(sample):6.1f} us/draw")
 

@@ -32,12 +32,13 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake Bot API used by the tests
 from fake_telegram import FakeTelegram  # noqa: E402
 from telegram.ext import AIORateLimiter  # noqa: E402
 
-from lottery import keys, report  # noqa: E402
+from lottery import keys  # noqa: E402
+from lottery.reports import wingo as report  # noqa: E402
 from lottery.bot import chats  # noqa: E402
 from lottery.bot.app import build_application  # noqa: E402
 from lottery.config import Settings  # noqa: E402
 from lottery.games import get_game  # noqa: E402
-from lottery.predictors.base import from_probs  # noqa: E402
+from lottery.predictors.wingo.base import from_probs  # noqa: E402
 from lottery.store import predictions  # noqa: E402
 from lottery.store.connection import connect  # noqa: E402
 

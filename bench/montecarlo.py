@@ -20,7 +20,10 @@ import _common  # noqa: F401  (puts the project on sys.path)
 
 import numpy as np
 
+from lottery.games import get_game
 from lottery.sim import montecarlo
+
+GAME = get_game("WinGo_1M")
 
 
 def ceiling_seconds(sessions: int, rounds: int, seed: int) -> float:
@@ -56,8 +59,8 @@ def main() -> None:
         ("martingale 1-16, wallet 100", {"progression": "martingale", "initial_wallet": 100}),
     ]
     for label, extra in scenarios:
-        study = montecarlo.parse_study({"target": "Big", "sessions": args.sessions,
-                                        "rounds": args.rounds, "seed": 1, **extra},
+        study = montecarlo.parse_study(GAME, {"target": "Big", "sessions": args.sessions,
+                                              "rounds": args.rounds, "seed": 1, **extra},
                                        max_bets=cells)
         best_run, best_ceiling, bets = float("inf"), float("inf"), 0
         for _ in range(args.repeat):
@@ -70,8 +73,8 @@ def main() -> None:
 
     print("\npeak traced memory at the API limit (20,000,000 bets):")
     for sessions, rounds in ((1_000_000, 20), (20_000, 1000), (200, 100_000)):
-        study = montecarlo.parse_study({"progression": "martingale", "sessions": sessions,
-                                        "rounds": rounds, "seed": 2})
+        study = montecarlo.parse_study(GAME, {"progression": "martingale", "sessions": sessions,
+                                              "rounds": rounds, "seed": 2})
         tracemalloc.start()
         t0 = time.perf_counter()
         montecarlo.run(study)

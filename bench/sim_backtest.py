@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--predictors", default="markov,color_rules,ensemble")
     args = parser.parse_args()
+    game = get_game("WinGo_1M")
     digits = np.random.default_rng(7).integers(0, 10, args.draws + args.warmup).tolist()
     print(f"walk-forward backtests over {args.draws:,} draws ({args.warmup} warm-up)")
     print(f"{'strategy':<40}{'bets s':>8}{'settle s':>10}{'total s':>9}")
@@ -44,14 +45,14 @@ def main() -> None:
         (f"follow {name} (colour), martingale", {"predictor": name, "market": "color"})
         for name in args.predictors.split(",")]
     for label, choice in plans:
-        plan = backtest.parse_backtest({**choice, "progression": "martingale", "draws": args.draws,
-                                        "warmup": args.warmup, "initial_wallet": 1e6})
+        plan = backtest.parse_backtest(game, {**choice, "progression": "martingale",
+                                              "draws": args.draws, "warmup": args.warmup,
+                                              "initial_wallet": 1e6})
         t_bets, bets = timed(backtest.plan_bets, plan, digits)
         t_settle, res = timed(backtest.run_backtest, plan, digits, bets)
         assert res["bets_placed"] == args.draws
         print(f"{label:<40}{t_bets:>8.2f}{t_settle:>10.3f}{t_bets + t_settle:>9.2f}")
 
-    game = get_game("WinGo_1M")
     first = game.issue_ordinal("20250101100010001")
     with embedded_redis() as url:
         r = redis.Redis.from_url(url)
@@ -59,12 +60,12 @@ def main() -> None:
                 for k, d in enumerate(digits)]
         for i in range(0, len(rows), 10_000):
             draw_store.add_draws(r, game, rows[i:i + 10_000], len(rows))
-        plan = backtest.parse_backtest({"predictor": args.predictors.split(",")[0],
-                                        "market": "color", "progression": "martingale",
-                                        "draws": args.draws, "warmup": args.warmup,
-                                        "initial_wallet": 1e6})
-        t_total, res = timed(backtest.backtest_stored, r, game.code, plan)
-        t_load, _ = timed(backtest.load_history, r, game.code, args.draws + args.warmup)
+        plan = backtest.parse_backtest(game, {"predictor": args.predictors.split(",")[0],
+                                              "market": "color", "progression": "martingale",
+                                              "draws": args.draws, "warmup": args.warmup,
+                                              "initial_wallet": 1e6})
+        t_total, res = timed(backtest.backtest_stored, r, plan)
+        t_load, _ = timed(backtest.load_history, r, game, args.draws + args.warmup)
         print(f"\nfrom Redis ({plan.predictor}, end to end as the API runs it): {t_total:.2f} s, "
               f"of which loading {args.draws + args.warmup:,} draws {t_load:.2f} s")
 

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
-import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -26,7 +23,7 @@ from lottery.ai import store as ai_store
 from lottery.config import Settings
 from lottery.events import publish_event
 from lottery.games import Game, get_game
-from lottery.loop import StoppableLoop
+from lottery.loop import StoppableLoop, process_token
 from lottery.predictors.base import Predictor
 from lottery.sources.base import Source, SourceError
 from lottery.store import draws, heartbeat, predictions, scores
@@ -81,7 +78,7 @@ class Worker(StoppableLoop):
         self.name = name
         self.log = logging.getLogger(f"lottery.{name}")
         self.stop_event = threading.Event()
-        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.token = process_token()
         self.states = {code: GameState(get_game(code)) for code in settings.games}
         self._release = self.r.register_script(_RELEASE_LOCK)
         self.iterations = 0
@@ -89,33 +86,26 @@ class Worker(StoppableLoop):
     # -- lifecycle -----------------------------------------------------------
     def run(self, max_iterations: int | None = None) -> int:
         """Loop until stopped (or `max_iterations` wake-ups); return the iterations run."""
-        backoff = 1.0
-        done = 0
         self.log.info("started for %s with the %s source", ", ".join(self.states), self.source.name)
+        done = 0
         try:
-            while not self.stop_event.is_set():
-                if max_iterations is not None and done >= max_iterations:
-                    break
-                done += 1
-                self.iterations += 1
-                try:
-                    self._beat_alive()
-                    results = [self.step(code) for code in self.states]
-                    backoff = 1.0
-                except redis.RedisError as exc:
-                    # Keep running: the next good step back-fills what was missed.
-                    self.log.warning("redis unavailable (%s); retrying in %.1fs",
-                                     type(exc).__name__, backoff)
-                    for state in self.states.values():
-                        state.fed_through = None  # rebuild from Redis once it is back
-                    self.clock.wait(backoff, self.stop_event)
-                    backoff = min(backoff * 2, 30.0)
-                    continue
-                self.clock.wait(self.seconds_until_next_wake(results), self.stop_event)
+            done = self.run_steps(self._wake, max_iterations=max_iterations,
+                                  wait=lambda s: self.clock.wait(s, self.stop_event),
+                                  on_redis_error=self._forget_state)
         finally:
             self._clear_heartbeat()
             self.log.info("stopped after %d iterations", done)
         return done
+
+    def _wake(self) -> float:
+        """Step every game once; return the seconds until the next wake-up."""
+        self.iterations += 1
+        self._beat_alive()
+        return self.seconds_until_next_wake([self.step(code) for code in self.states])
+
+    def _forget_state(self) -> None:
+        for state in self.states.values():
+            state.fed_through = None  # rebuild from Redis once it is back
 
     def seconds_until_next_wake(self, results: list[StepResult]) -> float:
         """Return how long to sleep: until the next draw (+ poll delay), or a short retry."""

@@ -1,5 +1,11 @@
-"""Shared fixtures: a real Redis server for the whole session (embedded valkey-server,
-or REDIS_URL when given), flushed before each test that uses it."""
+"""Shared fixtures: a real Redis server for the whole session, the app, its client and the
+admin header.
+
+The server is an embedded valkey-server started for the session, or the one at
+TEST_REDIS_URL (a test-only variable: a developer's REDIS_URL is never used, so
+the suite cannot flush their data). Each test that uses it gets an empty
+database; a TEST_REDIS_URL database that holds data at the start is refused.
+"""
 from __future__ import annotations
 
 import os
@@ -13,11 +19,21 @@ from lottery.config import Settings
 from lottery.store.embedded import EmbeddedRedis
 
 
+ADMIN_TOKEN = "test-admin-token"
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     """URL of a real Redis server for the test session."""
-    url = os.environ.get("REDIS_URL")
+    url = os.environ.get("TEST_REDIS_URL")
     if url:
+        client = redis.Redis.from_url(url)
+        try:
+            if client.dbsize():
+                pytest.exit("TEST_REDIS_URL points at a database that holds data; the tests "
+                            "empty it before each test, so give them an empty one", returncode=2)
+        finally:
+            client.close()
         yield url
         return
     with tempfile.TemporaryDirectory(prefix="lottery-test-redis-") as tmp:
@@ -41,5 +57,39 @@ def r(redis_url):
 def settings(redis_url, tmp_path):
     """Settings for tests: real Redis, a temp data folder, a fixed simulator secret."""
     return Settings.from_env({}, dotenv=False).with_(
-        redis_url=redis_url, data_dir=tmp_path / "data", admin_token="test-admin-token",
+        redis_url=redis_url, data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN,
         sim_secret="test-secret", sim_backfill=50)
+
+
+def make_app(settings, r):
+    """Return a web app on the test Redis (close it with `close_app`)."""
+    from lottery.web import create_app
+
+    return create_app(settings, r)
+
+
+def close_app(app) -> None:
+    """Stop an app's background threads and check that they finished."""
+    from lottery.web import close_app as close
+
+    assert close(app), "the app's background threads did not finish"
+
+
+@pytest.fixture
+def app(settings, r):
+    """The web app on the test Redis, closed (threads joined) after the test."""
+    application = make_app(settings, r)
+    yield application
+    close_app(application)
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def admin_headers():
+    """The Authorization header of the test admin token."""
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

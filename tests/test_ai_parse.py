@@ -4,8 +4,8 @@ import json
 import pytest
 from hypothesis import given, strategies as st
 
-from lottery.ai import prompt
-from lottery.ai.parse import Answer, InvalidAnswer, parse_answer
+from lottery.ai import wingo_prompt as prompt
+from lottery.ai.wingo_parse import Answer, InvalidAnswer, parse_answer
 from lottery.games import get_game, wingo
 
 GOOD = '{"number": 7, "size": "Big", "color": "Green", "confidence": 0.12}'

@@ -19,7 +19,7 @@ from lottery import keys
 from lottery.ai import store
 from lottery.ai.provider import ChatProvider
 from lottery.ai.worker import AIWorker
-from lottery.evaluation import recorder
+from lottery.store import scores as recorder
 from lottery.events import publish_event
 from lottery.games import get_game
 from lottery.sources.base import Draw
@@ -120,7 +120,7 @@ def test_trigger_stores_scores_and_announces_an_ai_prediction(r, settings, caplo
     assert bearer(req) == KEY and req.json()["model"] == "sonar"
     prompt_text = req.json()["messages"][-1]["content"]
     assert f"issue {issue}" in prompt_text
-    assert ", ".join(str(d) for d in draws.recent_numbers(r, GAME.code, 50)) in prompt_text
+    assert ", ".join(str(d) for d in draws.recent_outcomes(r, GAME, 50)) in prompt_text
     info = "\n".join(rec.getMessage() for rec in caplog.records if rec.levelno >= logging.INFO)
     assert KEY not in caplog.text and prompt_text not in info
     assert f"{issue}: AI predicted 7" in info

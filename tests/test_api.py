@@ -10,21 +10,10 @@ from clock import FakeClock
 from lottery.events import publish_event
 from lottery.store import predictions
 from lottery.store.embedded import free_port
+from conftest import close_app
 from lottery.web import create_app
 from lottery.web.auth import require_admin
 from lottery.worker import Worker, build_source
-
-
-@pytest.fixture
-def app(settings, r):
-    application = create_app(settings, r)
-    yield application
-    application.extensions["lottery"]["prediction_cache"].stop()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture
@@ -91,8 +80,15 @@ def test_new_prediction_is_pushed_to_the_cache_by_pubsub(app, client, worked, r,
 
 
 def test_no_prediction_yet_is_503_json(client):
-    resp = client.get("/api/prediction?game=WinGo_5M")
+    resp = client.get("/api/prediction")
     assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
+
+
+def test_a_game_the_server_does_not_follow_is_404_naming_those_it_does(client):
+    for path in ("/api/prediction", "/api/history", "/api/accuracy", "/api/stream"):
+        resp = client.get(f"{path}?game=WinGo_5M")
+        assert resp.status_code == 404, path
+        assert resp.json["error"] == "game_not_followed" and "WinGo_1M" in resp.json["message"]
 
 
 @pytest.mark.parametrize("url,code", [
@@ -169,6 +165,8 @@ def test_admin_auth(settings, r):
     no_token.register_blueprint(probe)
     resp = no_token.test_client().post("/probe", headers={"Authorization": "Bearer x"})
     assert resp.status_code == 403 and "ADMIN_TOKEN" in resp.json["message"]
+    close_app(app)
+    close_app(no_token)
 
 
 def test_redis_down_gives_503_json(settings):

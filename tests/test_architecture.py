@@ -8,7 +8,9 @@ from a lower layer up to a higher one.
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -46,10 +48,40 @@ def _is_module(name: str) -> bool:
 
 
 # -- game families behind one seam ----------------------------------------------------
-WINGO_MARKETS = re.compile(r"""["'](big_small|top3|color_rules|size_rules)["']|"""
-                           r"""\b(BIG|SMALL|GREEN|VIOLET)\b|["'](Big|Small|Violet)["']""")
+WINGO_STRINGS = {"big_small", "top3", "color_rules", "size_rules", "Big", "Small", "Violet"}
+WINGO_NAMES = {"BIG", "SMALL", "GREEN", "VIOLET", "DIGITS", "WinGo"}
 TEN = re.compile(r"\[0(\.1)?\]\s*\*\s*10\b|log\(10\)|%\s*10\b|range\(10\)")
-TYPED = re.compile(r":\s*WinGo\b|->\s*WinGo\b|import[^#\n]*\bWinGo\b|\bWinGo\(")
+
+
+def _code_only(text: str) -> str:
+    """Return the source with comments and string literals (docstrings too) blanked out."""
+    lines = text.splitlines(keepends=True)
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type in (tokenize.COMMENT, tokenize.STRING):
+            (r0, c0), (r1, c1) = tok.start, tok.end
+            for row in range(r0, r1 + 1):
+                line = lines[row - 1]
+                start = c0 if row == r0 else 0
+                end = c1 if row == r1 else len(line.rstrip("\n"))
+                lines[row - 1] = line[:start] + " " * (end - start) + line[end:]
+    return "".join(lines)
+
+
+def wingo_problems(path: Path) -> list[str]:
+    """Return where a module uses WinGo's rules: imports, its type, its markets, ten outcomes."""
+    text = path.read_text()
+    problems = [f"line {line}: imports {module}" for line, module in _imports(path)
+                if module == "lottery.games.wingo" or module.startswith("lottery.games.wingo.")]
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Name) and node.id in WINGO_NAMES or \
+                isinstance(node, ast.Attribute) and node.attr in WINGO_NAMES or \
+                isinstance(node, ast.alias) and (node.asname or node.name) in WINGO_NAMES:
+            problems.append(f"line {getattr(node, 'lineno', '?')}: names WinGo's {ast.dump(node)[:60]}")
+        elif isinstance(node, ast.Constant) and node.value in WINGO_STRINGS:
+            problems.append(f"line {node.lineno}: names a WinGo market or side {node.value!r}")
+    if TEN.search(_code_only(text)):
+        problems.append(f"hard-codes ten outcomes: {TEN.search(_code_only(text)).group(0)}")
+    return problems
 
 
 def _generic_modules():
@@ -59,30 +91,22 @@ def _generic_modules():
 
 @pytest.mark.parametrize("path", _generic_modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_wingo_rules_outside_wingo_modules(path):
-    text = path.read_text()
-    problems = []
-    for line, module in _imports(path):
-        if module == "lottery.games.wingo" or module.startswith("lottery.games.wingo."):
-            problems.append(f"line {line}: imports {module}")
-    for no, line in enumerate(text.splitlines(), 1):
-        code = line.split("#", 1)[0]
-        if TYPED.search(code):
-            problems.append(f"line {no}: types a game as WinGo: {line.strip()}")
-        if WINGO_MARKETS.search(code):
-            problems.append(f"line {no}: names a WinGo market or side: {line.strip()}")
-        if TEN.search(code):
-            problems.append(f"line {no}: hard-codes ten outcomes: {line.strip()}")
+    problems = wingo_problems(path)
     assert not problems, "\n".join(problems)
 
 
 def test_the_checks_catch_what_they_look_for(tmp_path):
     sample = tmp_path / "lottery" / "x.py"
     sample.parent.mkdir()
-    sample.write_text("from lottery.games.wingo import BIG\nprobs = [0] * 10\n")
-    assert any(m == "lottery.games.wingo" for _, m in _imports(sample))
-    assert WINGO_MARKETS.search("x = BIG") and TEN.search("[0] * 10")
-    assert not WINGO_MARKETS.search("x = bigger") and not TEN.search("[0] * 100")
-    assert TYPED.search("def f(game: WinGo):") and not TYPED.search('"Live WinGo predictions"')
+    sample.write_text('"""WinGo: docs may say big_small and [0] * 10."""\n'
+                      "from lottery.games.wingo import BIG\n"
+                      "def f(game: WinGo):\n    return [0] * 10, game.market('big_small')\n")
+    found = "\n".join(wingo_problems(sample))
+    for what in ("imports lottery.games.wingo", "WinGo", "'big_small'", "ten outcomes"):
+        assert what in found
+    clean = tmp_path / "lottery" / "y.py"
+    clean.write_text('"""WinGo, big_small and [0] * 10 in prose only."""\nx = [0] * 100  # % 10\n')
+    assert wingo_problems(clean) == []
 
 
 # -- arrows flow one way ---------------------------------------------------------------
@@ -90,6 +114,7 @@ def test_the_checks_catch_what_they_look_for(tmp_path):
 # commands. Utilities (settings, key names, logging, the loop) sit under everything.
 LAYERS = [
     ("lottery.config", 0), ("lottery.keys", 0), ("lottery.logs", 0), ("lottery.loop", 0),
+    ("lottery.httputil", 0),
     ("lottery.games", 0),
     ("lottery.predictors", 1), ("lottery.evaluation", 1), ("lottery.sim.engine", 1),
     ("lottery.sim.strategies", 1), ("lottery.sim.montecarlo", 1), ("lottery.sim.params", 1),

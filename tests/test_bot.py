@@ -22,13 +22,14 @@ from telegram.ext import AIORateLimiter
 from clock import FakeClock
 from fake_telegram import FORBIDDEN, FakeTelegram, error, too_many
 from httpfake import Reply
-from lottery import keys, report
+from lottery import keys
+from lottery.reports import wingo as report
 from lottery.bot import chats
 from lottery.bot.app import build_application, run
-from lottery.evaluation import recorder
+from lottery.store import scores as recorder
 from lottery.events import publish_event
 from lottery.games import get_game
-from lottery.predictors.base import from_probs, hits
+from lottery.predictors.wingo.base import from_probs, hits
 from lottery.sources.base import Draw
 from lottery.store import draws, predictions
 from lottery.store.embedded import free_port

@@ -11,14 +11,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings as hyp_settings, strategies as st
 
-from lottery import keys, report
-from lottery.bot import chats, schedule, sender, texts
+from lottery import keys
+from lottery.reports import wingo as report
+from lottery.bot import chats, schedule, sender, texts, wingo_texts
 from lottery.bot.app import file_url
 from lottery.logs import RedactSecrets
 from lottery.bot.handlers import scoreboard_sections
-from lottery.evaluation import recorder
+from lottery.store import scores as recorder
 from lottery.games import get_game
-from lottery.predictors.base import from_probs
+from lottery.predictors.wingo.base import from_probs
 from lottery.sources.base import Draw
 from lottery.store import draws, predictions
 
@@ -116,15 +117,15 @@ def test_split_message_keeps_every_character_within_the_limit(lines, limit):
 def test_settled_scores_a_prediction_without_stored_hits():
     pred = {"issue": "x", "numbers": [3, 7, 1], "big_small": "Big", "color": "Green",
             "result": {"number": 7}}
-    assert texts.settled(pred) == (7, {"number": False, "top3": True, "big_small": True,
+    assert wingo_texts.settled(pred) == (7, {"number": False, "top3": True, "big_small": True,
                                        "color": True})
-    assert texts.settled({**pred, "result": None}) is None
-    assert texts.settled(None) is None
+    assert wingo_texts.settled({**pred, "result": None}) is None
+    assert wingo_texts.settled(None) is None
 
 
 def test_messages_never_suggest_raising_a_stake():
     everything = " ".join([texts.help_text(True, ("WinGo_1M",)), texts.FOOTER,
-                           texts.target_reached_text("WinGo_1M", None, 3, 9)]).lower()
+                           wingo_texts.target_reached_text("WinGo_1M", None, 3, 9)]).lower()
     for word in ("raise", "double", "martingale", "bet more", "increase your"):
         assert word not in everything
 

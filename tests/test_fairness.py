@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 from hypothesis import given, settings as hsettings, strategies as st
 
 from lottery.games import get_game
+from lottery.commands import verify as verify_command
 from lottery.sources import simulated
-from lottery.sources.simulated import SimulatedSource, recompute_digit, verify_draw
+from lottery.sources.simulated import SimulatedSource, recompute, verify_draw
 from lottery.store import draws
 
 GAME = get_game("WinGo_1M")
@@ -26,7 +27,7 @@ def test_digit_matches_readme_formula_and_chain_links():
     got = src.fetch(GAME, None, GAME.last_settled_issue(NOW), NOW)
     assert len(got) == 30
     for prev, cur in zip(got, got[1:]):
-        assert independent_digit(cur.seed, "WinGo_1M", cur.issue) == cur.number
+        assert independent_digit(cur.seed, "WinGo_1M", cur.issue) == cur.outcome
         assert hashlib.sha256(bytes.fromhex(cur.seed)).hexdigest() == cur.commitment
         # The commitment published before a draw is the seed revealed by the draw before.
         assert cur.commitment == prev.seed
@@ -53,12 +54,12 @@ def test_future_draws_are_refused_and_commitment_precedes_seed():
 @given(seed=st.binary(min_size=32, max_size=32), seq=st.integers(1, 1440))
 def test_recompute_matches_independent_code(seed, seq):
     issue = GAME.make_issue(NOW.date(), seq)
-    assert recompute_digit(seed.hex(), "WinGo_1M", issue) == independent_digit(seed.hex(), "WinGo_1M", issue)
+    assert recompute(seed.hex(), GAME, issue) == independent_digit(seed.hex(), "WinGo_1M", issue)
 
 
 def test_digits_look_uniform_over_a_day():
     src = SimulatedSource("uniformity")
-    day = [src.draw(GAME, GAME.make_issue(NOW.date(), n)).number for n in range(1, 1441)]
+    day = [src.draw(GAME, GAME.make_issue(NOW.date(), n)).outcome for n in range(1, 1441)]
     counts = [day.count(d) for d in range(10)]
     assert all(100 < c < 190 for c in counts), counts  # 144 expected; 6 sigma bounds
 
@@ -66,8 +67,8 @@ def test_digits_look_uniform_over_a_day():
 def test_verify_detects_tampering():
     src = SimulatedSource("tamper")
     a, b = (src.draw(GAME, GAME.make_issue(NOW.date(), n)) for n in (5, 6))
-    rec_a = {"issue": a.issue, **a.to_record()}
-    rec_b = {"issue": b.issue, **b.to_record()}
+    rec_a = {"issue": a.issue, **a.to_record(GAME)}
+    rec_b = {"issue": b.issue, **b.to_record(GAME)}
     assert verify_draw(rec_b, "WinGo_1M", rec_a)["verified"]
     forged = {**rec_b, "number": (rec_b["number"] + 1) % 10}
     assert not verify_draw(forged, "WinGo_1M", rec_a)["verified"]
@@ -80,7 +81,7 @@ def test_verify_command(r, settings, capsys):
     stored = draws.add_draws(r, GAME, src.fetch(GAME, None, GAME.last_settled_issue(NOW), NOW), 1000)
     issue = stored[-1].issue
     ns = argparse.Namespace(issue=issue, game="WinGo_1M")
-    assert simulated.run(ns, settings) == 0
+    assert verify_command.run(ns, settings) == 0
     out = capsys.readouterr().out
     assert "VERIFIED" in out and f"recomputed {independent_digit(stored[-1].seed, 'WinGo_1M', issue)}" in out
     # Tamper with the stored digit: verify must fail loudly.
@@ -89,7 +90,7 @@ def test_verify_command(r, settings, capsys):
     rec = json.loads(r.hget(keys.draws_data("WinGo_1M"), issue))
     rec["number"] = (rec["number"] + 1) % 10
     r.hset(keys.draws_data("WinGo_1M"), issue, json.dumps(rec))
-    assert simulated.run(ns, settings) == 1
+    assert verify_command.run(ns, settings) == 1
     assert "NOT VERIFIED" in capsys.readouterr().out
-    assert simulated.run(argparse.Namespace(issue="20260301100019999", game="WinGo_1M"), settings) == 2
-    assert simulated.run(argparse.Namespace(issue=GAME.make_issue(NOW.date(), 1), game="WinGo_1M"), settings) == 2
+    assert verify_command.run(argparse.Namespace(issue="20260301100019999", game="WinGo_1M"), settings) == 2
+    assert verify_command.run(argparse.Namespace(issue=GAME.make_issue(NOW.date(), 1), game="WinGo_1M"), settings) == 2

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from clock import FakeClock
-from lottery.web import create_app
 from lottery.worker import Worker, build_source
 
 GOLDEN = Path(__file__).parent / "golden" / "responses.json"
@@ -41,18 +40,11 @@ def _mask(value):
 
 
 @pytest.fixture
-def golden_app(settings, r):
-    clock = FakeClock()
-    worker = Worker(settings, r, build_source(settings, r), clock=clock)
-    worker.run(max_iterations=40)
-    application = create_app(settings, r)
-    yield application, worker
-    application.extensions["lottery"]["prediction_cache"].stop()
+def worked(settings, r):
+    Worker(settings, r, build_source(settings, r), clock=FakeClock()).run(max_iterations=40)
 
 
-def test_every_read_endpoint_matches_the_recording(golden_app):
-    app, worker = golden_app
-    client = app.test_client()
+def test_every_read_endpoint_matches_the_recording(worked, client):
     history = client.get("/api/history?per_page=1").json
     settled = history["draws"][0]["issue"] if "draws" in history else history["items"][0]["issue"]
     open_issue = client.get("/api/prediction").json["next_issue"]

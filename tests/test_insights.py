@@ -8,12 +8,12 @@ import redis
 
 from lottery import keys
 from lottery.config import DEFAULT_GAME
-from lottery.evaluation import insights
-from lottery.evaluation.recorder import record, resolve
+from lottery.store import wingo_insights as insights
+from lottery.store.scores import record, resolve
 from lottery.evaluation.scoring import streaks_of
 from lottery.games import get_game
 from lottery.games.wingo import primary_color, size
-from lottery.predictors.rules import color_rules, size_rules
+from lottery.predictors.wingo.rules import color_rules, size_rules
 from lottery.sources.base import Draw
 from lottery.store import draws
 from lottery.web import create_app
@@ -106,7 +106,7 @@ def test_insights_read_precomputed_state_only(client, played, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("an insight request read the draw history")
 
-    for name in ("recent_draws", "recent_numbers", "get_draw"):
+    for name in ("recent_draws", "recent_outcomes", "get_draw"):
         monkeypatch.setattr(draws, name, forbidden)
     assert client.get("/api/v2/insights").status_code == 200
 

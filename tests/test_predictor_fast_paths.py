@@ -5,13 +5,13 @@ import random
 import numpy as np
 
 from lottery.games.wingo import DIGITS
-from lottery.predictors.base import from_float_probs, from_probs
-from lottery.predictors.control import (_HEAD_SPAN, _MASK, _PERMUTATIONS, RandomPredictor,
+from lottery.predictors.wingo.base import from_float_probs, from_probs
+from lottery.predictors.wingo.control import (_HEAD_SPAN, _MASK, _PERMUTATIONS, RandomPredictor,
                                         _decode_tables, lehmer_decode, splitmix64)
-from lottery.predictors.ensemble import EnsemblePredictor, _round4
-from lottery.predictors.markov import MarkovPredictor
-from lottery.predictors.overdue import OverduePredictor
-from lottery.predictors.rules import color_rules, size_rules
+from lottery.predictors.wingo.ensemble import EnsemblePredictor, _round4
+from lottery.predictors.wingo.markov import MarkovPredictor
+from lottery.predictors.wingo.overdue import OverduePredictor
+from lottery.predictors.wingo.rules import color_rules, size_rules
 
 
 def stream(n, seed=1, biased=False):

@@ -7,14 +7,14 @@ from hypothesis import given, settings as hsettings, strategies as st
 from scipy import stats
 
 from lottery.games.wingo import BIG, GREEN, RED, SMALL, primary_color, size
-from lottery.predictors.base import Prediction, from_probs, hits, markets_of, warm
-from lottery.predictors.control import RandomPredictor
-from lottery.predictors.ensemble import EnsemblePredictor
-from lottery.predictors.markov import MarkovPredictor
-from lottery.predictors.overdue import OverduePredictor
-from lottery.predictors.registry import PREDICTOR_NAMES, REPORT_PREDICTOR, build_predictors
-from lottery.predictors.rules import color_rules, size_rules
-from lottery.predictors.sequence import SequencePredictor
+from lottery.predictors.wingo.base import Prediction, from_probs, hits, markets_of, warm
+from lottery.predictors.wingo.control import RandomPredictor
+from lottery.predictors.wingo.ensemble import EnsemblePredictor
+from lottery.predictors.wingo.markov import MarkovPredictor
+from lottery.predictors.wingo.overdue import OverduePredictor
+from lottery.predictors.wingo.registry import PREDICTOR_NAMES, REPORT_PREDICTOR, build_predictors
+from lottery.predictors.wingo.rules import color_rules, size_rules
+from lottery.predictors.wingo.sequence import SequencePredictor
 
 digit_lists = st.lists(st.integers(0, 9), max_size=300)
 

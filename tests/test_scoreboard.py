@@ -9,11 +9,12 @@ from scipy import stats as sst
 
 from lottery import keys
 from lottery.config import DEFAULT_GAME
-from lottery.evaluation import recorder, scoreboard
+from lottery.evaluation import scoreboard
+from lottery.store import scores as recorder
 from lottery.evaluation.backtest import backtest
-from lottery.evaluation.recorder import get_prediction, record, resolve
+from lottery.store.scores import get_prediction, record, resolve
 from lottery.games import get_game
-from lottery.predictors.registry import PREDICTOR_NAMES, build_predictors
+from lottery.predictors.wingo.registry import PREDICTOR_NAMES, build_predictors
 from lottery.sources.base import Draw
 from lottery.store import draws
 from lottery.web import create_app
@@ -57,7 +58,7 @@ def test_record_stores_once_and_resolve_counts_once(r):
     assert 0 < r.ttl(keys.eval_issue(GAME.code, issue)) <= recorder.PREDICTION_TTL
     assert settle(r, issue, 1) == 2
     assert resolve(r, GAME.code, issue, 1) == 0  # twice counts once
-    board = scoreboard.scoreboard(r, GAME.code)
+    board = recorder.scoreboard(r, GAME.code)
     fixed = {row["market"]: row for row in board["rows"] if row["predictor"] == "fixed"}
     assert {m: (row["n"], row["hits"]) for m, row in fixed.items()} == {
         "number": (1, 0), "top3": (1, 1), "big_small": (1, 0), "color": (1, 0)}
@@ -86,7 +87,7 @@ def test_ai_prediction_with_one_number_takes_no_part_in_top3(r):
     assert record(r, GAME.code, issue, {"ai": {"numbers": [4], "big_small": "Small",
                                                "color": "Red", "probs": [1] * 10}}) == ["ai"]
     settle(r, issue, 4)
-    rows = {row["market"]: row for row in scoreboard.scoreboard(r, GAME.code)["rows"]}
+    rows = {row["market"]: row for row in recorder.scoreboard(r, GAME.code)["rows"]}
     assert set(rows) == {"number", "big_small", "color"}
     assert rows["number"]["hits"] == 1 and rows["number"]["log_loss"] == pytest.approx(np.log(10))
     assert rows["number"]["baseline_log_loss"] == pytest.approx(np.log(10))
@@ -107,7 +108,7 @@ def test_a_record_landing_while_resolve_runs_is_still_resolved(r, monkeypatch):
     monkeypatch.setattr(recorder.draws, "get_draw", stale_first_check)
     assert record(r, GAME.code, issue, {"fixed": FIXED}) == ["fixed"]
     assert len(calls) == 2  # it re-checked the draw after writing
-    row = scoreboard.scoreboard(r, GAME.code)["rows"][0]
+    row = recorder.scoreboard(r, GAME.code)["rows"][0]
     assert (row["predictor"], row["n"]) == ("fixed", 1)
 
 
@@ -136,7 +137,7 @@ def test_concurrent_records_and_resolves_count_each_prediction_exactly_once(r, r
         t.start()
     for t in threads:
         t.join(30)
-    board = {(row["predictor"], row["market"]): row for row in scoreboard.scoreboard(r, GAME.code)["rows"]}
+    board = {(row["predictor"], row["market"]): row for row in recorder.scoreboard(r, GAME.code)["rows"]}
     for name, kept in stored.items():
         if not kept:
             assert (name, "number") not in board
@@ -159,12 +160,12 @@ def test_window_counts_only_the_last_n_resolutions(r, monkeypatch):
                 "big_small": sum(d >= 5 for d in ds), "color": sum(d % 2 == 0 for d in ds)}
 
     for window, tail in ((None, digits), (25, digits[-25:]), (60, digits), (500, digits)):
-        rows = scoreboard.scoreboard(r, GAME.code, window)["rows"]
+        rows = recorder.scoreboard(r, GAME.code, window)["rows"]
         assert {row["market"]: row["hits"] for row in rows} == expect(tail), window
         assert all(row["n"] == len(tail) for row in rows)
     # Streaks are over everything kept, not the window.
-    full = scoreboard.scoreboard(r, GAME.code)["rows"][0]["streaks"]
-    assert scoreboard.scoreboard(r, GAME.code, 5)["rows"][0]["streaks"] == full
+    full = recorder.scoreboard(r, GAME.code)["rows"][0]["streaks"]
+    assert recorder.scoreboard(r, GAME.code, 5)["rows"][0]["streaks"] == full
     # The snapshot list is capped: a window beyond it falls back to the oldest kept.
     assert r.llen(keys.eval_cumulative(GAME.code, "fixed")) == 60
     monkeypatch.setattr(recorder, "WINDOW_MAX", 10)
@@ -173,7 +174,7 @@ def test_window_counts_only_the_last_n_resolutions(r, monkeypatch):
         record(r, GAME.code, issue, {"fixed": FIXED})
         settle(r, issue, d)
     assert r.llen(keys.eval_cumulative(GAME.code, "fixed")) == 11
-    rows = scoreboard.scoreboard(r, GAME.code, 30)["rows"]
+    rows = recorder.scoreboard(r, GAME.code, 30)["rows"]
     assert all(row["n"] == 10 for row in rows)
     assert {row["market"]: row["hits"] for row in rows} == expect((digits + more)[-10:])
 
@@ -182,14 +183,14 @@ def test_the_cached_table_follows_every_scored_prediction_and_stays_bounded(r, m
     first, second = issues(2)
     record(r, GAME.code, first, {"fixed": FIXED})
     settle(r, first, 0)
-    assert scoreboard.scoreboard(r, GAME.code)["rows"][0]["hits"] == 1
+    assert recorder.scoreboard(r, GAME.code)["rows"][0]["hits"] == 1
     assert r.hexists(keys.eval_board_cache(GAME.code), "all")
     record(r, GAME.code, second, {"fixed": FIXED})
     settle(r, second, 0)
-    assert scoreboard.scoreboard(r, GAME.code)["rows"][0]["hits"] == 2  # not the cached 1
-    monkeypatch.setattr(scoreboard, "CACHE_FIELDS_MAX", 2)
+    assert recorder.scoreboard(r, GAME.code)["rows"][0]["hits"] == 2  # not the cached 1
+    monkeypatch.setattr(recorder, "CACHE_FIELDS_MAX", 2)
     for window in (1, 2, 3, 4):
-        assert scoreboard.scoreboard(r, GAME.code, window)["rows"][0]["n"] == min(window, 2)
+        assert recorder.scoreboard(r, GAME.code, window)["rows"][0]["n"] == min(window, 2)
         assert r.hlen(keys.eval_board_cache(GAME.code)) <= 2
 
 
@@ -197,8 +198,8 @@ def test_live_recording_agrees_with_the_backtest(r):
     rng = np.random.default_rng(5)
     digits = [int(d) for d in rng.integers(0, 10, 250)]
     live_run(r, digits, seed=9)
-    live = scoreboard.scoreboard(r, GAME.code)
-    replay = scoreboard.build(GAME.code, backtest(digits, seed=9))
+    live = recorder.scoreboard(r, GAME.code)
+    replay = scoreboard.build(GAME, backtest(GAME, digits, seed=9))
     key = lambda row: (row["predictor"], row["market"])  # noqa: E731
     live_rows = {key(row): row for row in live["rows"]}
     replay_rows = {key(row): row for row in replay["rows"]}
@@ -219,7 +220,7 @@ def test_planted_bias_is_labelled_an_edge_and_the_control_is_not():
     weights = np.ones(10)
     weights[7] = 2.0  # digit 7 twice as likely as any other
     digits = [int(d) for d in rng.choice(10, 3000, p=weights / weights.sum())]
-    board = scoreboard.build(GAME.code, backtest(digits, seed=1))
+    board = scoreboard.build(GAME, backtest(GAME, digits, seed=1))
     rows = {(row["predictor"], row["market"]): row for row in board["rows"]}
     assert rows[("markov", "number")]["verdict"] == scoreboard.EDGE
     assert rows[("markov", "number")]["ci95"][0] > rows[("markov", "number")]["break_even"]
@@ -234,7 +235,7 @@ def test_fair_draws_are_almost_never_called_significant():
     flagged = edges = 0
     for seed in range(seeds):
         digits = np.random.default_rng(1000 + seed).integers(0, 10, 1000).tolist()
-        board = scoreboard.build(GAME.code, backtest(digits, seed=seed))
+        board = scoreboard.build(GAME, backtest(GAME, digits, seed=seed))
         flagged += any(row["p_holm"] < scoreboard.ALPHA for row in board["rows"])
         edges += sum(row["verdict"] == scoreboard.EDGE for row in board["rows"])
     # Holm keeps the chance of any false flag per table at or below 0.01.
@@ -251,7 +252,7 @@ def test_accuracy_endpoint_serves_the_scoreboard(r, redis_url, settings):
     resp = client.get("/api/accuracy?game=WinGo_1M")
     assert resp.status_code == 200
     body = resp.get_json()
-    expected = scoreboard.scoreboard(r, GAME.code)
+    expected = recorder.scoreboard(r, GAME.code)
     body.pop("generated_at"), expected.pop("generated_at")
     assert body == expected
     assert [row["predictor"] for row in body["rows"]][-3:] == ["ai"] * 3

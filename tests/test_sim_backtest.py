@@ -5,9 +5,9 @@ import pytest
 import redis
 
 from lottery.cli import main
-from lottery.evaluation import recorder
+from lottery.store import scores as recorder
 from lottery.games import get_game
-from lottery.predictors.base import from_probs
+from lottery.predictors.wingo.base import from_probs
 from lottery.sim import backtest
 from lottery.sim.strategies import SimInputError
 from lottery.sources.base import Draw
@@ -28,9 +28,9 @@ def _store_draws(r, digits):
 
 
 def test_fixed_target_backtest_gives_the_hand_computed_wallet():
-    plan = backtest.parse_backtest({"target": "Big", "progression": "martingale",
-                                    "multipliers": [1, 2, 4], "base_bet": 10,
-                                    "initial_wallet": 100, "warmup": 2, "draws": 5})
+    plan = backtest.parse_backtest(GAME, {"target": "Big", "progression": "martingale",
+                                          "multipliers": [1, 2, 4], "base_bet": 10,
+                                          "initial_wallet": 100, "warmup": 2, "draws": 5})
     digits = [9, 9, 0, 1, 7, 2, 3]
     res = backtest.run_backtest(plan, digits, backtest.plan_bets(plan, digits))
     # Bets on 0, 1, 7, 2, 3 (after 2 warm-up draws): -10, -20, +38.4 (40 x 0.96), -10, -20.
@@ -65,7 +65,7 @@ class Spy:
 def test_walk_forward_never_shows_a_predictor_the_draw_it_predicts():
     spy = Spy()
     digits = [3, 4, 4, 8, 8, 1]
-    bets = backtest.walk_forward_bets(digits, spy, "number", warmup=2)
+    bets = backtest.walk_forward_bets(GAME, digits, spy, "number", warmup=2)
     assert spy.predicted_after == [2, 3, 4, 5]  # predicted before each draw was fed
     assert bets == ["4", "4", "8", "8"]  # the previous digit, never the one drawn
     assert spy.seen == digits
@@ -74,9 +74,9 @@ def test_walk_forward_never_shows_a_predictor_the_draw_it_predicts():
 def test_predictor_following_backtest_over_stored_draws(r, settings):
     digits = [d % 10 for d in range(3, 603, 7)]
     _store_draws(r, digits)
-    plan = backtest.parse_backtest({"predictor": "markov", "market": "big_small",
-                                    "draws": 50, "warmup": 30, "path_points": 10})
-    res = backtest.backtest_stored(r, GAME.code, plan)
+    plan = backtest.parse_backtest(GAME, {"predictor": "markov", "market": "big_small",
+                                          "draws": 50, "warmup": 30, "path_points": 10})
+    res = backtest.backtest_stored(r, plan)
     assert res["draws_replayed"] == 50 and res["bets_placed"] == 50
     assert len(res["path"]) == 10 and res["path"][-1]["bet"] == 50
     assert res["path"][-1]["issue"] == _issue(len(digits) - 1)
@@ -91,9 +91,10 @@ def test_recorded_predictions_skip_issues_without_one(r):
     predictions.resolve_prediction(r, GAME.code, _issue(1), {"number": 6})
     predictions.save_prediction(r, GAME, _issue(3), {"numbers": [9, 0, 1], "big_small": "Big",
                                                      "color": "Green"}, 100)
-    plan = backtest.parse_backtest({"predictor": "report", "market": "number", "warmup": 1,
-                                    "draws": 3, "base_bet": 1, "initial_wallet": 10})
-    res = backtest.backtest_stored(r, GAME.code, plan)
+    plan = backtest.parse_backtest(GAME, {"predictor": "report", "market": "number",
+                                          "warmup": 1, "draws": 3, "base_bet": 1,
+                                          "initial_wallet": 10})
+    res = backtest.backtest_stored(r, plan)
     assert res["skipped_no_prediction"] == 1 and res["bets_placed"] == 2
     assert res["final_wallet"] == pytest.approx(10 + 7.82 - 1)  # 6 wins, 9 loses on 2
 
@@ -103,15 +104,15 @@ def test_recorded_scoreboard_predictions(r):
     recorder.record(r, GAME.code, _issue(2), {"ai": {"numbers": [4], "big_small": "Small",
                                                      "color": "Red"}})
     _store_draws(r, [1, 2, 4])
-    bets = backtest.recorded_bets(r, GAME.code, [_issue(1), _issue(2)], "ai", "color")
+    bets = backtest.recorded_bets(r, GAME, [_issue(1), _issue(2)], "ai", "color")
     assert bets == [None, "Red"]
 
 
 def test_backtest_needs_more_draws_than_the_warm_up(r):
     _store_draws(r, [1, 2, 3])
-    plan = backtest.parse_backtest({"target": "Small", "warmup": 3})
+    plan = backtest.parse_backtest(GAME, {"target": "Small", "warmup": 3})
     with pytest.raises(SimInputError, match="only 3 draws"):
-        backtest.backtest_stored(r, GAME.code, plan)
+        backtest.backtest_stored(r, plan)
 
 
 @pytest.mark.parametrize("body,message", [
@@ -124,7 +125,7 @@ def test_backtest_needs_more_draws_than_the_warm_up(r):
 ])
 def test_bad_backtests_are_rejected(body, message):
     with pytest.raises(SimInputError, match=message):
-        backtest.parse_backtest(body)
+        backtest.parse_backtest(GAME, body)
 
 
 def test_cli_backtest_from_a_csv_file(tmp_path, capsys):

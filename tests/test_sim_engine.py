@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from lottery.games import wingo
+from lottery.games import get_game, wingo
 from lottery.sim import engine
 from lottery.sim.strategies import (PROGRESSIONS, SimInputError, bet_from_prediction,
                                     make_progression, normalise_bet, parse_multipliers)
+
+GAME = get_game("WinGo_1M")
 
 # Written out by hand from SPEC section 3 (returned per unit staked, 2% fee taken first).
 EXPECTED_PAYOUT = {
@@ -23,16 +25,19 @@ EXPECTED_PAYOUT = {
 
 @pytest.mark.parametrize("bet", wingo.BETS)
 def test_payout_table_for_every_bet_and_digit(bet):
-    row = engine.PAYOUT[engine.BET_INDEX[bet]]
+    table = engine.payout_table(GAME)
+    row = table.payout[table.bet_index[bet]]
     assert row.tolist() == pytest.approx(EXPECTED_PAYOUT[bet], abs=1e-12)
     # The integer path table agrees: gain in hundredths of the stake, -100 on a loss.
-    assert engine.gain_row(bet).tolist() == [round(p * 100) - 100 for p in EXPECTED_PAYOUT[bet]]
+    assert engine.gain_row(GAME, bet).tolist() == \
+        [round(p * 100) - 100 for p in EXPECTED_PAYOUT[bet]]
+    assert engine.payout_table(GAME) is table  # built once per game
 
 
 @pytest.mark.parametrize("bet,spec", [("Big", 0.98), ("Small", 0.98), ("Red", 0.931),
                                       ("Green", 0.931), ("Violet", 0.882), ("3", 0.882)])
 def test_analytic_expected_return_is_the_spec_value(bet, spec):
-    assert engine.expected_return(bet) == pytest.approx(spec, abs=1e-12)
+    assert engine.expected_return(GAME, bet) == pytest.approx(spec, abs=1e-12)
 
 
 def _stakes(progression, outcomes: str) -> list[float]:
@@ -77,7 +82,7 @@ def test_vectorised_progressions_agree_with_the_scalar_rules(name, outcomes):
 
 
 def _run(digits, bet, progression, limits):
-    gain = engine.gain_row(bet)[np.array([digits])].astype(np.int64)
+    gain = engine.gain_row(GAME, bet)[np.array([digits])].astype(np.int64)
     return engine.run_paths(gain, progression, limits, keep_path=True)
 
 
@@ -157,7 +162,7 @@ def test_vectorised_sessions_match_round_by_round_settlement(name, bet, digits, 
                                                              stop_loss, take_profit):
     progression = make_progression(name, [1, 3, 2] if name == "custom" else None)
     limits = engine.Limits(wallet, 2, stop_loss, take_profit).check(progression)
-    res = engine.run_paths(engine.gain_row(bet)[np.array(digits)].astype(np.int64),
+    res = engine.run_paths(engine.gain_row(GAME, bet)[np.array(digits)].astype(np.int64),
                            progression, limits)
     for i, row in enumerate(digits):
         final, played, reason, wagered, drawdown = _scalar_session(row, bet, progression, limits)
@@ -204,25 +209,25 @@ def test_progression_names_and_their_multipliers():
 
 @given(st.sampled_from(wingo.BETS), st.sampled_from([str.lower, str.upper, str.title, str]))
 def test_bets_normalise_whatever_their_case(bet, case):
-    assert normalise_bet(case(bet)) == bet
+    assert normalise_bet(GAME, case(bet)) == bet
 
 
 def test_bets_must_belong_to_their_market():
-    assert normalise_bet(7, "number") == "7"
-    assert normalise_bet("violet", "color") == "Violet"
+    assert normalise_bet(GAME, 7, "number") == "7"
+    assert normalise_bet(GAME, "violet", "color") == "Violet"
     for raw, market in (("Big", "color"), ("Red", "number"), ("10", "number"), (True, None),
-                        ("Blue", None), (None, None)):
+                        ("Blue", None), (None, None), (10, None), ("Big", "sum")):
         with pytest.raises(SimInputError):
-            normalise_bet(raw, market)
+            normalise_bet(GAME, raw, market)
 
 
 def test_a_prediction_implies_one_bet_per_market_and_ignores_its_result():
     pred = {"numbers": [7, 1, 2], "big_small": "Big", "color": "Red",
             "result": {"number": 3}}
-    assert [bet_from_prediction(m, pred) for m in ("color", "big_small", "number")] == \
+    assert [bet_from_prediction(GAME, m, pred) for m in ("color", "big_small", "number")] == \
         ["Red", "Big", "7"]
-    assert bet_from_prediction("color", {"numbers": [1]}) is None
-    assert bet_from_prediction("number", {"numbers": []}) is None
+    assert bet_from_prediction(GAME, "color", {"numbers": [1]}) is None
+    assert bet_from_prediction(GAME, "number", {"numbers": []}) is None
 
 
 def _reference_paths(gain, progression, limits):
@@ -269,7 +274,7 @@ def test_fast_paths_match_a_round_by_round_reference(name, bet, shape, seed, wal
     multipliers = ([1, 999_999.99, 1_000_000, 3] if huge else [1, 3, 9]) if name == "custom" else None
     progression = make_progression(name, multipliers)
     digits = np.random.default_rng(seed).integers(0, 10, shape, dtype=np.uint8)
-    row = engine.gain_row(bet)
+    row = engine.gain_row(GAME, bet)
     gain = row[digits].astype(np.int64)
     try:
         limits = engine.Limits(wallet, 1.0, stop_loss, take_profit).check(progression)

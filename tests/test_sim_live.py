@@ -9,7 +9,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from lottery import keys
-from lottery.evaluation import recorder
+from lottery.store import scores as recorder
 from lottery.events import publish_event, read_events_after
 from lottery.games import get_game
 from lottery.sim import sessions
@@ -33,7 +33,7 @@ def draw(r, k: int, digit: int) -> None:
     """Store a settled draw and announce it, as the draw worker does."""
     d = Draw(GAME.code, issue(k), digit, source="test")
     draws.add_draws(r, GAME, [d], 10_000)
-    publish_event(r, "draw", GAME.code, {"issue": issue(k), **d.to_record()})
+    publish_event(r, "draw", GAME.code, {"issue": issue(k), **d.to_record(GAME)})
 
 
 def predict(r, k: int, color: str, size: str, numbers=(1, 2, 3)) -> None:

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 from lottery.cli import main
-from lottery.sim import montecarlo
+from lottery.games import Game, get_game
+from lottery.sim import backtest, montecarlo
 from lottery.sim.strategies import SimInputError
 
+GAME = get_game("WinGo_1M")
 SPEC_RETURN = {"Big": 0.98, "Small": 0.98, "Red": 0.931, "Green": 0.931, "Violet": 0.882,
                "7": 0.882}
 
@@ -15,9 +17,9 @@ SPEC_RETURN = {"Big": 0.98, "Small": 0.98, "Red": 0.931, "Green": 0.931, "Violet
 @pytest.mark.parametrize("progression", ["flat", "martingale"])
 @pytest.mark.parametrize("target", sorted(SPEC_RETURN))
 def test_measured_return_per_unit_agrees_with_spec(target, progression):
-    study = montecarlo.parse_study({"target": target, "progression": progression,
-                                    "sessions": 4000, "rounds": 500, "initial_wallet": 1e6,
-                                    "seed": 1})
+    study = montecarlo.parse_study(GAME, {"target": target, "progression": progression,
+                                          "sessions": 4000, "rounds": 500,
+                                          "initial_wallet": 1e6, "seed": 1})
     ret = montecarlo.run(study)["return_per_unit"]
     lo, hi = ret["ci95"]
     assert ret["expected"] == pytest.approx(SPEC_RETURN[target], abs=1e-12)
@@ -27,9 +29,10 @@ def test_measured_return_per_unit_agrees_with_spec(target, progression):
 
 
 def test_a_small_wallet_martingale_study_is_summarised_consistently():
-    study = montecarlo.parse_study({"target": "Big", "progression": "martingale",
-                                    "initial_wallet": 100, "sessions": 3000, "rounds": 400,
-                                    "stop_loss": 90, "take_profit": 50, "seed": 3})
+    study = montecarlo.parse_study(GAME, {"target": "Big", "progression": "martingale",
+                                          "initial_wallet": 100, "sessions": 3000,
+                                          "rounds": 400, "stop_loss": 90, "take_profit": 50,
+                                          "seed": 3})
     calls = []
     res = montecarlo.run(study, progress=calls.append)
     assert sum(calls) == 3000 * 400
@@ -52,15 +55,15 @@ def test_a_small_wallet_martingale_study_is_summarised_consistently():
 
 def test_a_fixed_seed_reproduces_the_study():
     body = {"progression": "fibonacci", "sessions": 200, "rounds": 50, "seed": 11}
-    first = montecarlo.run(montecarlo.parse_study(body))
-    second = montecarlo.run(montecarlo.parse_study(body))
-    other = montecarlo.run(montecarlo.parse_study({**body, "seed": 12}))
+    first = montecarlo.run(montecarlo.parse_study(GAME, body))
+    second = montecarlo.run(montecarlo.parse_study(GAME, body))
+    other = montecarlo.run(montecarlo.parse_study(GAME, {**body, "seed": 12}))
     for res in (first, second, other):
         res.pop("elapsed_seconds")
         res.pop("bets_per_second")
     assert first == second
     assert first["final_wallet"] != other["final_wallet"]
-    unseeded = montecarlo.parse_study({"sessions": 1, "rounds": 1})
+    unseeded = montecarlo.parse_study(GAME, {"sessions": 1, "rounds": 1})
     assert 0 <= unseeded.seed < 2**63
 
 
@@ -78,12 +81,12 @@ def test_a_fixed_seed_reproduces_the_study():
 ])
 def test_bad_studies_are_rejected(body, message):
     with pytest.raises(SimInputError, match=message):
-        montecarlo.parse_study(body, 20_000_000)
+        montecarlo.parse_study(GAME, body, 20_000_000)
 
 
 def test_the_limit_itself_is_accepted():
-    assert montecarlo.parse_study({"sessions": 20_000, "rounds": 1000}, 20_000_000).cells == \
-        20_000_000
+    study = montecarlo.parse_study(GAME, {"sessions": 20_000, "rounds": 1000}, 20_000_000)
+    assert study.cells == 20_000_000
 
 
 def test_cli_prints_json_and_text(capsys):
@@ -126,8 +129,8 @@ def test_cli_rejects_bad_options(capsys):
 def test_memory_stays_bounded_by_the_block_size():
     import tracemalloc
 
-    study = montecarlo.parse_study({"progression": "martingale", "sessions": 400,
-                                    "rounds": 5000, "seed": 2})
+    study = montecarlo.parse_study(GAME, {"progression": "martingale", "sessions": 400,
+                                          "rounds": 5000, "seed": 2})
     tracemalloc.start()
     try:
         montecarlo.run(study)
@@ -136,3 +139,42 @@ def test_memory_stays_bounded_by_the_block_size():
         tracemalloc.stop()
     # 2 million bets; the working set is a few blocks of CHUNK_CELLS values, not S x R.
     assert peak < 20 * montecarlo.CHUNK_CELLS * np.dtype(np.int64).itemsize
+
+
+class Coin(Game):
+    """A toy family for the simulator seam: heads or tails, a win pays 1.9 x the stake."""
+
+    family = "coin"
+    code = "Coin_test"
+    outcomes = ("H", "T")
+    bets = ("Heads", "Tails")
+    bet_groups = {"side": bets}
+    default_bet = "Heads"
+    default_bet_market = "side"
+
+    def settle(self, bet, stake, outcome):
+        return stake * 1.9 if bet[0] == outcome else 0.0
+
+
+def test_any_game_with_finite_outcomes_is_simulated_through_its_own_rules():
+    coin = Coin()
+    study = montecarlo.parse_study(coin, {"sessions": 4000, "rounds": 500, "seed": 1,
+                                          "initial_wallet": 1e6})
+    assert study.target == "Heads"
+    assert montecarlo.parse_study(coin, {"target": "tails"}).target == "Tails"
+    ret = montecarlo.run(study)["return_per_unit"]
+    assert ret["expected"] == pytest.approx(0.95, abs=1e-12)
+    assert ret["ci95"][0] <= 0.95 <= ret["ci95"][1]
+    with pytest.raises(SimInputError, match="target must be one of Heads, Tails"):
+        montecarlo.parse_study(coin, {"target": "Big"})
+    plan = backtest.parse_backtest(coin, {"target": "Tails", "base_bet": 10,
+                                          "initial_wallet": 100, "warmup": 1})
+    outcomes = ["H", "T", "T", "H"]
+    res = backtest.run_backtest(plan, outcomes, backtest.plan_bets(plan, outcomes))
+    assert [p["wallet"] for p in res["path"]] == pytest.approx([109, 118, 108])
+    assert res["hit_rate"]["chance"] == 0.5 and res["return_per_unit"]["expected"] == 0.95
+    with pytest.raises(SimInputError, match="predictor must be one of report, got 'markov'"):
+        backtest.parse_backtest(coin, {"predictor": "markov"})
+    with pytest.raises(SimInputError, match="market must be one of side, got 'color'"):
+        backtest.parse_backtest(coin, {"predictor": "report", "market": "color"})
+    assert backtest.parse_backtest(coin, {"predictor": "report"}).market == "side"

@@ -10,6 +10,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from lottery.games import GAMES, get_game
 from lottery.sources import csv_source
+from lottery.commands import import_csv
 from lottery.sources.csv_source import read_csv
 from lottery.store import draws as draw_store
 from lottery.store.embedded import write_local_url
@@ -36,7 +37,7 @@ def test_good_file_any_column_order_extra_columns_and_bom(tmp_path):
         f"c, 5 ,,{issue(2)}\n", encoding="utf-8")
     draws, problems = read_csv(path, G)
     assert problems == []
-    assert [(d.issue, d.number, d.drawn_at, d.source) for d in draws] == [
+    assert [(d.issue, d.outcome, d.drawn_at, d.source) for d in draws] == [
         (issue(1), 0, "2025-08-28T00:01:00+00:00", "csv"),
         (issue(2), 5, G.draw_time(issue(2)).isoformat(), "csv"),
         (issue(3), 7, "2025-08-28T00:03:00+00:00", "csv")]
@@ -135,13 +136,13 @@ def test_valid_rows_round_trip(rows, code, swap):
     assert problems == []
     expected = sorted(((game.make_issue(d, s), n) for (d, s), n in rows),
                       key=lambda t: game.issue_ordinal(t[0]))
-    assert [(d.issue, d.number) for d in draws] == expected
+    assert [(d.issue, d.outcome) for d in draws] == expected
 
 
 # -- the import-csv command -----------------------------------------------------------------
 def cli_args(path, game="WinGo_1M") -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    csv_source.add_arguments(parser)
+    import_csv.add_arguments(parser)
     return parser.parse_args([str(path), "--game", game])
 
 
@@ -149,7 +150,7 @@ def test_import_csv_end_to_end_twice_gives_no_duplicates(r, settings, tmp_path, 
     path = tmp_path / "past.csv"
     path.write_text("issue,number\n"
                     f"{issue(10)},1\n{issue(11)},2\nnot-an-issue,3\n{issue(12)},3\n")
-    assert csv_source.run(cli_args(path), settings) == 0
+    assert import_csv.run(cli_args(path), settings) == 0
     out, err = capsys.readouterr()
     assert "4 rows read" in out and "3 good, 1 bad" in out
     assert "3 new draws stored, 0 already present" in out
@@ -160,10 +161,10 @@ def test_import_csv_end_to_end_twice_gives_no_duplicates(r, settings, tmp_path, 
         "source": "csv"}
 
     path.write_text(f"issue,number\n{issue(12)},3\n{issue(13)},4\n")
-    assert csv_source.run(cli_args(path), settings) == 0
+    assert import_csv.run(cli_args(path), settings) == 0
     out, _ = capsys.readouterr()
     assert "1 new draws stored, 1 already present" in out
-    assert csv_source.run(cli_args(path), settings) == 0
+    assert import_csv.run(cli_args(path), settings) == 0
     out, _ = capsys.readouterr()
     assert "0 new draws stored, 2 already present" in out
     assert draw_store.count(r, "WinGo_1M") == 4
@@ -174,21 +175,21 @@ def test_import_csv_keeps_games_apart(r, settings, tmp_path, capsys):
     g3 = get_game("WinGo_3M")
     path = tmp_path / "g3.csv"
     path.write_text(f"issue,number\n{g3.make_issue(DAY, 5)},9\n")
-    assert csv_source.run(cli_args(path, "WinGo_3M"), settings) == 0
+    assert import_csv.run(cli_args(path, "WinGo_3M"), settings) == 0
     assert draw_store.count(r, "WinGo_3M") == 1 and draw_store.count(r, "WinGo_1M") == 0
 
 
 def test_import_csv_without_good_rows_exits_1_and_stores_nothing(r, settings, tmp_path, capsys):
     path = tmp_path / "bad.csv"
     path.write_text("issue,number\nx,1\n")
-    assert csv_source.run(cli_args(path), settings) == 1
+    assert import_csv.run(cli_args(path), settings) == 1
     _, err = capsys.readouterr()
     assert "line 2:" in err and "nothing stored" in err
     assert draw_store.count(r, "WinGo_1M") == 0
 
 
 def test_import_csv_missing_file_exits_2(settings, tmp_path, capsys):
-    assert csv_source.run(cli_args(tmp_path / "nope.csv"), settings) == 2
+    assert import_csv.run(cli_args(tmp_path / "nope.csv"), settings) == 2
     assert "no such file" in capsys.readouterr().err
 
 
@@ -196,7 +197,7 @@ def test_import_csv_without_redis_url_or_local_server_explains(settings, tmp_pat
     path = tmp_path / "ok.csv"
     path.write_text(f"issue,number\n{issue(1)},1\n")
     local = settings.with_(redis_url=None, data_dir=tmp_path / "empty-data")
-    assert csv_source.run(cli_args(path), local) == 2
+    assert import_csv.run(cli_args(path), local) == 2
     err = capsys.readouterr().err
     assert "REDIS_URL" in err and "python -m lottery up" in err
 
@@ -206,7 +207,7 @@ def test_import_csv_finds_the_local_server_of_up(r, settings, redis_url, tmp_pat
     path.write_text(f"issue,number\n{issue(1)},1\n")
     local = settings.with_(redis_url=None, data_dir=tmp_path / "up-data")
     write_local_url(local.data_dir, redis_url)  # what `python -m lottery up` leaves behind
-    assert csv_source.run(cli_args(path), local) == 0
+    assert import_csv.run(cli_args(path), local) == 0
     assert draw_store.get_draw(r, "WinGo_1M", issue(1))["number"] == 1
 
 
@@ -220,6 +221,6 @@ def test_import_csv_unreachable_redis_exits_2_without_leaking_password(settings,
     path = tmp_path / "ok.csv"
     path.write_text(f"issue,number\n{issue(1)},1\n")
     down = settings.with_(redis_url=f"redis://:hunter2pw@127.0.0.1:{port}/0")
-    assert csv_source.run(cli_args(path), down) == 2
+    assert import_csv.run(cli_args(path), down) == 2
     err = capsys.readouterr().err
     assert "failed" in err and "hunter2pw" not in err

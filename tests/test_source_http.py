@@ -85,7 +85,7 @@ def test_page_out_of_order_is_filtered_and_sorted(serve):
                 item(300, "5"), item(296, "7"), item(297, 1))
     with serve(lambda req: Reply(body=body)) as srv:
         draws = fetch(make_source(srv.url + "/history"), after=issue(296))
-    assert [(d.issue, d.number) for d in draws] == [(issue(297), 1), (issue(298), 3),
+    assert [(d.issue, d.outcome) for d in draws] == [(issue(297), 1), (issue(298), 3),
                                                    (issue(299), 9)]
     assert all(d.source == "http" and d.game == "WinGo_1M" for d in draws)
     assert draws[0].drawn_at == G.draw_time(issue(297)).isoformat()
@@ -130,7 +130,7 @@ def test_429_then_success_honours_small_retry_after(serve):
     with serve(handler) as srv:
         draws = fetch(make_source(srv.url, sleeps=sleeps))
         assert len(srv.requests) == 2
-    assert [d.number for d in draws] == [6]
+    assert [d.outcome for d in draws] == [6]
     assert sleeps == [2.0]
 
 
@@ -148,7 +148,7 @@ def test_500_then_success(serve):
     with serve(handler) as srv:
         draws = fetch(make_source(srv.url, sleeps=sleeps))
         assert len(srv.requests) == 3
-    assert [d.number for d in draws] == [4]
+    assert [d.outcome for d in draws] == [4]
     assert len(sleeps) == 2 and all(0 < s <= 0.05 + 0.01 for s in sleeps)  # jittered backoff
 
 
@@ -244,7 +244,7 @@ def test_bad_items_are_skipped_and_good_ones_kept(serve, caplog):
                 item(296, "6"))
     with serve(lambda req: Reply(body=body)) as srv, caplog.at_level(logging.WARNING):
         draws = fetch(make_source(srv.url))
-    assert [(d.issue, d.number) for d in draws] == [(issue(290), 1), (issue(296), 5)]
+    assert [(d.issue, d.outcome) for d in draws] == [(issue(290), 1), (issue(296), 5)]
     assert "skipped 9 malformed" in caplog.text
 
 
@@ -273,7 +273,7 @@ def test_client_passed_in_is_used_and_left_open(serve):
         with httpx.Client(headers={"User-Agent": "lottery-test"}) as client:
             cfg = Settings.from_env({}, dotenv=False).with_(source_url=srv.url)
             src = HttpSource(cfg, client=client)
-            assert [d.number for d in src.fetch(G, None, issue(299), NOW)] == [2]
+            assert [d.outcome for d in src.fetch(G, None, issue(299), NOW)] == [2]
             src.close()
             assert not client.is_closed
         assert srv.requests[0].headers["user-agent"] == "lottery-test"
@@ -298,7 +298,7 @@ def test_parse_history_paths_fields_and_timestamps():
                                       "drawn_at": "2025-08-28T02:01:00+02:00"}]}]}
     draws, problems = parse_history(payload, G, "result.0.pages", "no", "n")
     assert problems == []
-    assert [(d.issue, d.number, d.drawn_at) for d in draws] == [
+    assert [(d.issue, d.outcome, d.drawn_at) for d in draws] == [
         ("20250828100010001", 0, "2025-08-28T00:01:00+00:00"),
         ("20250828100010002", 9, "2025-08-28T00:01:00+00:00")]
 
@@ -344,7 +344,7 @@ def test_parse_history_never_raises(payload, path):
     assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
     ordinals = [G.issue_ordinal(d.issue) for d in draws]
     assert ordinals == sorted(set(ordinals))
-    assert all(0 <= d.number <= 9 for d in draws)
+    assert all(0 <= d.outcome <= 9 for d in draws)
 
 
 valid_items = st.lists(
@@ -365,5 +365,5 @@ def test_parse_history_round_trips_valid_items(rows, code):
     assert problems == []
     expected = sorted(((game.make_issue(d, seq), n) for d, seq, n, _ in rows),
                       key=lambda t: game.issue_ordinal(t[0]))
-    assert [(d.issue, d.number) for d in draws] == expected
+    assert [(d.issue, d.outcome) for d in draws] == expected
     assert all(d.drawn_at == game.draw_time(d.issue).isoformat() for d in draws)

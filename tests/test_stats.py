@@ -7,9 +7,10 @@ from hypothesis import given, settings as hsettings, strategies as st
 from scipy import stats as sst
 
 from lottery.evaluation import scoreboard
-from lottery.evaluation.audit import audit_digits
-from lottery.evaluation.scoring import (MICRO, MarketTotals, break_even, normalise, score,
-                                        streaks_of)
+from lottery.evaluation.wingo_audit import audit_digits
+from lottery.evaluation.scoring import MICRO, MarketTotals, streaks_of
+from lottery.games import get_game
+from lottery.games.wingo import normalise, score
 from lottery.evaluation.stats import (binomial_p_value, binomial_p_values, chi_square_uniform, holm,
                                       independence_test, rate_summary, runs_test,
                                       wilson_interval)
@@ -106,12 +107,16 @@ def test_independence_test_matches_the_formula():
     assert independence_test(padded) == pytest.approx((got, p, 1))
 
 
+def break_even(market: str) -> float:
+    return get_game("WinGo_1M").market(market).break_even
+
+
 def test_break_even_rates_follow_the_payouts():
     assert break_even("number") == pytest.approx(1 / (0.98 * 9))
     assert break_even("top3") == pytest.approx(3 / (0.98 * 9))
     assert break_even("big_small") == pytest.approx(1 / 1.96)
     assert break_even("color") == pytest.approx(1 / 1.96)
-    with pytest.raises(ValueError):
+    with pytest.raises(KeyError):
         break_even("jackpot")
 
 

@@ -19,6 +19,7 @@ import redis
 
 from lottery.events import publish_event
 from lottery.store.embedded import free_port
+from conftest import close_app
 from lottery.web import create_app, stream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,11 +80,8 @@ class Reader:
 
 
 @pytest.fixture
-def app(settings, r):
-    application = create_app(settings.with_(sse_heartbeat=30.0), r)
-    yield application
-    stream.shutdown(application)
-    application.extensions["lottery"]["prediction_cache"].stop()
+def settings(settings):
+    return settings.with_(sse_heartbeat=30.0, games=("WinGo_1M", "WinGo_30S"))
 
 
 def open_stream(app, path="/api/stream", headers=None):
@@ -213,7 +211,7 @@ def test_heartbeat_comments_keep_an_idle_stream_open(settings, r):
         assert reader.next(timeout=3, skip_comments=False)["comments"] == ["keep-alive"]
         finish(app, reader)
     finally:
-        stream.shutdown(app)
+        close_app(app)
 
 
 def test_closing_a_stream_unregisters_its_client(app, r):
@@ -235,7 +233,7 @@ def test_stream_limit_answers_503_json(settings, r):
         assert second.json["error"] == "too_many_streams"
         finish(app, reader)
     finally:
-        stream.shutdown(app)
+        close_app(app)
 
 
 def test_a_client_too_far_behind_is_cut_off_and_replays_everything(r):

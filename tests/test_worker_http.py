@@ -28,7 +28,7 @@ class Platform:
         items = []
         for _ in range(10):
             if issue not in self.skip:
-                items.append({"issueNumber": issue, "number": str(self.sim.draw(GAME, issue).number),
+                items.append({"issueNumber": issue, "number": str(self.sim.draw(GAME, issue).outcome),
                               "colour": "ignored"})
             issue = GAME.previous_issue(issue)
         return Reply(200, {"code": 0, "data": {"list": items}})
@@ -61,7 +61,7 @@ def test_worker_follows_a_platform_records_gaps_and_survives_bad_pages(settings,
         # Every draw that was stored came from the platform, digit for digit.
         for rec in draws.recent_draws(r, "WinGo_1M", 50):
             assert rec["source"] == "http"
-            assert rec["number"] == platform.sim.draw(GAME, rec["issue"]).number
+            assert rec["number"] == platform.sim.draw(GAME, rec["issue"]).outcome
         # Predictions kept coming for each open issue and were scored against the platform.
         preds = predictions.recent_predictions(r, "WinGo_1M", 20)
         assert len(preds) >= 5 and any("result" in p for p in preds)

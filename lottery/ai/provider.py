@@ -17,6 +17,8 @@ import httpx
 from tenacity import (Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay,
                       wait_exponential_jitter)
 
+from lottery.httputil import retry_after_seconds
+
 log = logging.getLogger("lottery.ai.provider")
 
 
@@ -147,7 +149,8 @@ class ChatProvider:
         if status == 429:
             calls.append(Call(False, latency, status, "HTTP 429"))
             self._rotate()
-            raise _Retry("HTTP 429 (rate limited)", retry_after=_retry_after(resp))
+            raise _Retry("HTTP 429 (rate limited)",
+                         retry_after=retry_after_seconds(resp.headers.get("retry-after")) or 0.0)
         if status >= 500:
             calls.append(Call(False, latency, status, f"HTTP {status}"))
             raise _Retry(f"HTTP {status}")
@@ -176,14 +179,6 @@ class ChatProvider:
         if isinstance(exc, _Retry):
             wait = max(wait, exc.retry_after)
         return wait
-
-
-def _retry_after(resp: httpx.Response) -> float:
-    """Return the server's Retry-After in seconds (0 when absent or not a number)."""
-    try:
-        return max(0.0, float(resp.headers.get("retry-after", "0")))
-    except ValueError:
-        return 0.0
 
 
 def _ms(t0: float) -> float:

@@ -222,13 +222,13 @@ class AIWorker(StoppableLoop):
         if game_code not in self.settings.games:
             return "ignored: game not enabled"
         game = GAMES[game_code]
-        if game.ai() is None or game.draw_time(issue) is None:
-            return "ignored: the AI does not play this game"
         try:
             game.parse_issue(issue)
         except ValueError:
             self.log.warning("ignored a trigger for %s with an invalid issue %r", game_code, issue)
             return "ignored: invalid issue"
+        if game.ai() is None or game.draw_time(issue) is None:
+            return "ignored: the AI does not play this game"
         if not self.key_configured:
             return "no_key"
         if not store.ai_enabled(self.r, self.settings):
@@ -239,7 +239,7 @@ class AIWorker(StoppableLoop):
             return "late"
         if store.has_prediction(self.r, game_code, issue):
             return "duplicate"
-        if not store.claim(self.r, game_code, issue, ttl=max(120, 2 * _interval(game, issue))):
+        if not store.claim(self.r, game_code, issue, ttl=max(120, 2 * game.interval_before(issue))):
             return "duplicate"
         return self._predict(game, issue)
 
@@ -248,7 +248,7 @@ class AIWorker(StoppableLoop):
 
     def _predict(self, game: Game, issue: str) -> str:
         ai = game.ai()
-        budget = min(BUDGET_FRACTION * _interval(game, issue), BUDGET_MAX,
+        budget = min(BUDGET_FRACTION * game.interval_before(issue), BUDGET_MAX,
                      self._seconds_left(game, issue) - MIN_BUDGET / 2)
         outcomes = draws.recent_outcomes(self.r, game, ai.history)
         messages = ai.build_messages(game, issue, outcomes)
@@ -292,11 +292,6 @@ class AIWorker(StoppableLoop):
     def _outcome(self, source: str, game_code: str, issue: str, outcome: str) -> None:
         if self.outcomes is not None:
             self.outcomes.put((source, game_code, issue, outcome))
-
-
-def _interval(game: Game, issue: str) -> float:
-    """Return the seconds between the previous draw and this issue's (a period's length)."""
-    return (game.draw_time(issue) - game.draw_time(game.previous_issue(issue))).total_seconds()
 
 
 def _s(value) -> str:

@@ -112,8 +112,8 @@ async def stop(update: Update, context) -> None:
     if not await svc.call(chats.unsubscribe, chat_id):
         await reply(update, "This chat is not subscribed. /start follows the live feed.")
         return
-    await reply(update, "Stopped. " + texts.session_line(state.session_wins, state.session_losses,
-                                                         0))
+    await reply(update, "Stopped. " + texts.family_texts(state.game).session_line(
+        state.session_wins, state.session_losses, 0))
 
 
 @managers_only
@@ -148,7 +148,7 @@ async def prediction(update: Update, context) -> None:
     g = get_game(code)
     previous = await svc.call(predictions.get_prediction, code,
                               g.previous_issue(report["next_issue"]))
-    text = texts.prediction_text(report, previous)
+    text = texts.family_texts(code).prediction_text(report, previous)
     if svc.is_stale(code, report["next_issue"]):
         text = "(This issue is already drawn: the worker is behind.)\n" + text
     await reply(update, text)
@@ -166,7 +166,7 @@ async def history(update: Update, context) -> None:
         found = await svc.call(predictions.get_prediction, code, issue)
         if found:
             by_issue[issue] = found
-    await reply(update, texts.history_text(code, recent, by_issue))
+    await reply(update, texts.family_texts(code).history_text(code, recent, by_issue))
 
 
 async def stats(update: Update, context) -> None:
@@ -180,7 +180,7 @@ async def stats(update: Update, context) -> None:
 def scoreboard_sections(r, game_code: str) -> list[tuple[str, list[tuple[str, dict]]]]:
     """Return (title, [(market label, figures)]) from the scoreboard, else the report."""
     try:
-        from lottery.evaluation.scoreboard import scoreboard
+        from lottery.store.scores import scoreboard
     except ImportError:
         scoreboard = None
     if scoreboard is not None:
@@ -192,7 +192,8 @@ def scoreboard_sections(r, game_code: str) -> list[tuple[str, list[tuple[str, di
         return []
     report = json.loads(raw)
     accuracy = report.get("accuracy") or {}
-    rows = [(label, accuracy[m]) for m, label in texts.MARKET_LABELS.items() if m in accuracy]
+    rows = [(label, accuracy[m]) for m, label in texts.market_labels(game_code).items()
+            if m in accuracy]
     return [(f"Report predictor: {report.get('predictor', '?')}", rows)] if rows else []
 
 
@@ -201,11 +202,12 @@ def _from_scoreboard(board) -> list | None:
     rows = board.get("rows") if isinstance(board, dict) else board
     if not isinstance(rows, list):
         return None
+    labels = texts.market_labels(board["game"]) if isinstance(board, dict) else {}
     grouped: dict[str, list[tuple[str, dict]]] = {}
     for row in rows:
         if not isinstance(row, dict) or "market" not in row or "n" not in row:
             return None
-        label = texts.MARKET_LABELS.get(row["market"], row["market"])
+        label = labels.get(row["market"], row["market"])
         grouped.setdefault(str(row.get("predictor", "?")), []).append((label, row))
     return [(f"Predictor: {name}", items) for name, items in grouped.items()]
 
@@ -225,7 +227,7 @@ async def fair(update: Update, context) -> None:
     except ValueError as exc:
         await reply(update, f"{exc}\n{usage}")
         return
-    from lottery.sources.simulated import FORMULA, verify_draw
+    from lottery.sources.simulated import verify_draw
 
     record = await svc.call(draws.get_draw, code, issue)
     if record is None:
@@ -235,14 +237,15 @@ async def fair(update: Update, context) -> None:
         else:
             await reply(update, texts.fair_pending_text(
                 code, issue, commitment.decode() if isinstance(commitment, bytes) else commitment,
-                g.draw_time(issue).isoformat()))
+                g.draw_time(issue).isoformat() if g.draw_time(issue) else "when the feed plays it"))
         return
     if not record.get("seed"):
         await reply(update, f"{code} issue {issue} came from the '{record.get('source')}' source: "
                             "only simulated draws carry a fairness proof.")
         return
     previous = await svc.call(draws.get_draw, code, g.previous_issue(issue))
-    await reply(update, texts.fair_text(code, record, verify_draw(record, code, previous), FORMULA))
+    await reply(update, texts.family_texts(code).fair_text(
+        code, record, verify_draw(record, code, previous), g.fair_formula()))
 
 
 async def status(update: Update, context) -> None:

@@ -92,7 +92,10 @@ class BotService:
 
     def _sent_ttl(self, game_code: str) -> int:
         # Long enough for the next issue's delivery to see who got this one.
-        return 3 * get_game(game_code).period_seconds + 600
+        game = get_game(game_code)
+        open_issue = game.issue_at(self.clock())
+        interval = game.interval_before(open_issue) if open_issue else None
+        return round(3 * (interval or 60)) + 600
 
     # -- deliveries --------------------------------------------------------
     def request_delivery(self, game_code: str) -> None:
@@ -151,11 +154,12 @@ class BotService:
         by_id = {s.chat_id: s for s in subs}
         claimed = await self.call(chats.claim_deliveries, game.code, issue, previous_issue,
                                   list(by_id), self._sent_ttl(game.code))
-        done = texts.settled(previous)
+        family = texts.family_texts(game.code)
+        done = family.settled(previous)
         now = self.clock()
         outcomes = []
         if done is not None:
-            hit = bool(done[1][texts.SESSION_MARKET])
+            hit = bool(done[1][family.SESSION_MARKET])
             for chat_id, got_previous in claimed:
                 if got_previous and _in_session(game, by_id[chat_id], previous_issue):
                     outcomes.append((chat_id, hit, schedule.local_day(now, by_id[chat_id].tz)))
@@ -166,9 +170,9 @@ class BotService:
             wins, losses, ended = counted.get(
                 chat_id, (state.session_wins, state.session_losses, False))
             if ended:
-                text = texts.target_reached_text(game.code, previous, wins, losses)
+                text = family.target_reached_text(game.code, previous, wins, losses)
             else:
-                text = texts.prediction_text(report, previous, (wins, losses, state.win_limit))
+                text = family.prediction_text(report, previous, (wins, losses, state.win_limit))
             messages.append(self.send(chat_id, text))
         results = await asyncio.gather(*messages)
         return sum(1 for res in results if res.status in (sender.SENT, sender.MIGRATED))
@@ -187,8 +191,8 @@ class BotService:
         previous = await self.call(predictions.get_prediction, game_code,
                                    game.previous_issue(issue))
         state = await self.call(chats.get_chat, chat_id)
-        text = texts.prediction_text(report, previous, (state.session_wins, state.session_losses,
-                                                        state.win_limit))
+        text = texts.family_texts(game_code).prediction_text(
+            report, previous, (state.session_wins, state.session_losses, state.win_limit))
         return (await self.send(chat_id, text)).status in (sender.SENT, sender.MIGRATED)
 
     async def broadcast_text(self, text: str) -> dict[str, int]:

@@ -1,4 +1,7 @@
-"""Every message the bot sends, as pure functions of stored data.
+"""The bot's messages that any game shares, as pure functions of stored data.
+
+What a message says about a game's own outcomes and calls comes from the
+game's family (`family_texts(code)`: WinGo's is `lottery.bot.wingo_texts`).
 
 Honesty rules (SPEC 2): a rate is never shown without its n, the chance rate
 and the 95% interval; the verdict is "no evidence of an edge over chance"
@@ -9,11 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lottery.games import get_game
-from lottery.predictors.base import hits as score_hits
 
-MARKET_LABELS = {"big_small": "Big/Small", "color": "Colour", "top3": "Top 3",
-                 "number": "Top number"}
-SESSION_MARKET = "big_small"  # a session win is a correct Big/Small call
 NO_EDGE = "no evidence of an edge over chance"
 FOOTER = "Draws are random: no proven edge over chance (/stats). Paper play only."
 
@@ -28,99 +27,19 @@ USAGE = {
 }
 
 
+def family_texts(game_code: str):
+    """Return the message module of a game's family."""
+    return get_game(game_code).bot_texts()
+
+
+def market_labels(game_code: str) -> dict[str, str]:
+    """Return {market: label} of a game, in display order."""
+    return {m.name: m.label for m in get_game(game_code).markets}
+
+
 def pct(x: float | None) -> str:
     """Return a rate as a percentage with one decimal."""
     return "n/a" if x is None else f"{100.0 * x:.1f}%"
-
-
-def outcome_words(digit: int, game_code: str) -> str:
-    """Return "7 Big Green" style words for a drawn digit."""
-    d = get_game(game_code).describe(digit)
-    return f"{digit} {d['size']} {'/'.join(d['colors'])}"
-
-
-def settled(pred: dict | None) -> tuple[int, dict] | None:
-    """Return (digit, hits per market) of a stored prediction once it is settled."""
-    if not pred or pred.get("result") is None:
-        return None
-    result = pred["result"]
-    digit = int(result["number"] if isinstance(result, dict) else result)
-    found = pred.get("hits") or (result.get("hits") if isinstance(result, dict) else None)
-    return digit, (found or score_hits(pred, digit))
-
-
-def _hit_word(hit: bool) -> str:
-    return "hit" if hit else "miss"
-
-
-def _call(pred: dict) -> str:
-    numbers = ", ".join(str(n) for n in pred.get("numbers", [])[:3])
-    return f"{pred.get('big_small')} · {pred.get('color')} · numbers {numbers}"
-
-
-def previous_line(game_code: str, previous: dict | None) -> str | None:
-    """Return the line about the previous issue's result and our hit or miss."""
-    done = settled(previous)
-    if done is None:
-        return None
-    digit, h = done
-    return (f"Last {previous['issue']}: {outcome_words(digit, game_code)} — "
-            f"Big/Small {_hit_word(h['big_small'])} · colour {_hit_word(h['color'])} · "
-            f"top 3 {_hit_word(h['top3'])}")
-
-
-def session_line(wins: int, losses: int, win_limit: int) -> str:
-    """Return the session counters line."""
-    target = f" (target {win_limit} hits)" if win_limit else ""
-    return f"Session: {wins} hits / {losses} misses on Big/Small calls{target}"
-
-
-def prediction_text(report: dict, previous: dict | None = None,
-                    session: tuple[int, int, int] | None = None) -> str:
-    """Return the short live message for a report's next issue."""
-    lines = [f"{report['game']} · issue {report['next_issue']}",
-             f"Prediction: {_call(report['prediction'])}"]
-    prev = previous_line(report["game"], previous)
-    if prev:
-        lines.append(prev)
-    if session is not None:
-        lines.append(session_line(*session))
-    lines.append(FOOTER)
-    return "\n".join(lines)
-
-
-def target_reached_text(game_code: str, previous: dict | None, wins: int, losses: int) -> str:
-    """Return the message that ends a session at its win target."""
-    lines = [f"{game_code}: win target reached — session ended."]
-    prev = previous_line(game_code, previous)
-    if prev:
-        lines.append(prev)
-    lines += [session_line(wins, losses, 0),
-              "Past hits say nothing about the next draw. /start begins a new session.",
-              FOOTER]
-    return "\n".join(lines)
-
-
-def history_text(game_code: str, draws: list[dict], preds: dict[str, dict]) -> str:
-    """Return the last draws (newest first) with our calls and hits."""
-    if not draws:
-        return f"{game_code}: no settled draws yet."
-    lines = [f"{game_code} — last {len(draws)} draws (our call: Big/Small, colour, top 3)"]
-    for rec in draws:
-        line = f"{rec['issue']}: {outcome_words(int(rec['number']), game_code)}"
-        pred = preds.get(rec["issue"])
-        done = settled(pred) if pred else None
-        if pred is None:
-            line += " — no prediction"
-        elif done is None:
-            line += f" — we said {pred['big_small']}, {pred['color']} (not scored yet)"
-        else:
-            h = done[1]
-            line += (f" — we said {pred['big_small']} {_hit_word(h['big_small'])}, "
-                     f"{pred['color']} {_hit_word(h['color'])}, "
-                     f"{' '.join(str(n) for n in pred['numbers'][:3])} {_hit_word(h['top3'])}")
-        lines.append(line)
-    return "\n".join(lines)
 
 
 def verdict_words(verdict: str | None) -> str:
@@ -158,23 +77,6 @@ def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]
     return "\n".join(lines)
 
 
-def fair_text(game_code: str, record: dict, check: dict, formula: str) -> str:
-    """Return the fairness proof of a drawn simulated issue."""
-    yes = {True: "yes", False: "NO"}
-    lines = [f"Fairness proof — {game_code} issue {record['issue']}",
-             f"Drawn: {outcome_words(int(record['number']), game_code)}",
-             f"Seed (revealed after the draw): {record.get('seed')}",
-             f"Commitment (published before the draw): {record.get('commitment')}",
-             f"SHA-256(seed) equals the commitment: {yes[bool(check.get('commitment_matches'))]}",
-             f"Recomputed digit: {check.get('recomputed_number')} "
-             f"(matches: {yes[bool(check.get('number_matches'))]})"]
-    if "chain_link_matches" in check:
-        lines.append(f"Commitment equals the previous seed (hash chain): "
-                     f"{yes[bool(check['chain_link_matches'])]}")
-    lines += [f"Formula: {formula}", "Verified" if check.get("verified") else "NOT verified"]
-    return "\n".join(lines)
-
-
 def fair_pending_text(game_code: str, issue: str, commitment: str, draw_at: str) -> str:
     """Return the commitment of an issue not drawn yet."""
     return (f"{game_code} issue {issue} is not drawn yet (draw at {draw_at}).\n"
@@ -191,7 +93,8 @@ def status_text(state, now_local, today: str) -> str:
             started = datetime.fromisoformat(state.session_started_at)
             since = f"{started.astimezone(now_local.tzinfo):%Y-%m-%d %H:%M}"
         lines.append(f"Session running since {since}")
-        lines.append(session_line(state.session_wins, state.session_losses, state.win_limit))
+        lines.append(family_texts(state.game).session_line(
+            state.session_wins, state.session_losses, state.win_limit))
     else:
         lines.append("Session stopped (/start begins one)"
                      + (f"; win target {state.win_limit} hits" if state.win_limit else ""))

@@ -12,15 +12,20 @@ import sys
 from lottery.config import DEFAULT_GAME, Settings
 from lottery.games import GAMES
 from lottery.sim import backtest, montecarlo
-from lottery.sim.strategies import MARKETS, PROGRESSIONS, SimInputError
+from lottery.sim.strategies import PROGRESSIONS, SimInputError
 
 CLI_MAX_BETS = 2_000_000_000  # locally only time is at stake; memory stays bounded
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    default = GAMES[DEFAULT_GAME]
     staking = parser.add_argument_group("strategy")
-    staking.add_argument("--target", help="fixed bet: Big, Small, Red, Green, Violet or 0-9 "
-                                          "(default Big)")
+    staking.add_argument("--game", choices=sorted(GAMES), default=DEFAULT_GAME,
+                         help=f"the game whose bets and draws are simulated (default "
+                              f"{DEFAULT_GAME})")
+    staking.add_argument("--target", help=f"fixed bet: one of the game's bets ({DEFAULT_GAME}: "
+                                          f"{', '.join(default.bets)}; default "
+                                          f"{default.default_bet})")
     staking.add_argument("--progression", choices=PROGRESSIONS, help="default flat")
     staking.add_argument("--multipliers",
                          help="ladder for martingale/paroli/custom, e.g. 1,2,4,8,16")
@@ -35,11 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bt = parser.add_argument_group("backtest")
     bt.add_argument("--backtest", action="store_true",
                     help="replay the strategy over stored draws (or --csv) instead")
-    bt.add_argument("--game", choices=sorted(GAMES), default=DEFAULT_GAME)
-    bt.add_argument("--csv", help="draw history file (header issue,number) instead of Redis")
+    bt.add_argument("--csv", help="draw history file (a header row: issue and the game's "
+                                  "outcome columns) instead of Redis")
     bt.add_argument("--predictor", help="follow this predictor walk-forward (or 'report'/'ai' "
                                         "recorded predictions) instead of a fixed target")
-    bt.add_argument("--market", choices=MARKETS, help="market the predictor's pick is bet on")
+    markets = tuple(dict.fromkeys(m for game in GAMES.values() for m in game.bet_groups))
+    bt.add_argument("--market", choices=markets,
+                    help=f"market the predictor's pick is bet on (default "
+                         f"{default.default_bet_market} for {DEFAULT_GAME})")
     bt.add_argument("--draws", type=int, help="newest draws to bet on (default 1000)")
     bt.add_argument("--warmup", type=int,
                     help="draws fed to the predictor before betting starts (default 500)")
@@ -79,7 +87,7 @@ def _monte_carlo(args) -> dict:
         raise SimInputError("--predictor, --market and --csv belong to --backtest")
     body = _options(args, ("target", "progression", "multipliers", "base_bet", "initial_wallet",
                            "stop_loss", "take_profit", "sessions", "rounds", "seed"))
-    study = montecarlo.parse_study(body, CLI_MAX_BETS)
+    study = montecarlo.parse_study(GAMES[args.game], body, CLI_MAX_BETS)
     with tqdm(total=study.cells, unit="bet", unit_scale=True, file=sys.stderr,
               disable=True if args.no_progress else None) as bar:
         return montecarlo.run(study, progress=bar.update)
@@ -89,8 +97,8 @@ def _backtest(args, settings: Settings) -> dict:
     body = _options(args, ("predictor", "market", "target", "progression", "multipliers",
                            "base_bet", "initial_wallet", "stop_loss", "take_profit", "draws",
                            "warmup"))
-    plan = backtest.parse_backtest(body)
     game = GAMES[args.game]
+    plan = backtest.parse_backtest(game, body)
     if args.csv:
         from lottery.sources.csv_source import read_csv
 
@@ -101,20 +109,20 @@ def _backtest(args, settings: Settings) -> dict:
         for line, reason in problems[:10]:
             print(f"{args.csv}:{line}: skipped: {reason}", file=sys.stderr)
         rows = rows[-(plan.draws + plan.warmup):]
-        issues, digits = [d.issue for d in rows], [d.number for d in rows]
-        bets = backtest.plan_bets(plan, digits, None)
-        if len(digits) <= plan.warmup:
-            raise SimInputError(f"{args.csv} has {len(digits)} usable draws; need more than "
+        issues, outcomes = [d.issue for d in rows], [d.outcome for d in rows]
+        bets = backtest.plan_bets(plan, outcomes, None)
+        if len(outcomes) <= plan.warmup:
+            raise SimInputError(f"{args.csv} has {len(outcomes)} usable draws; need more than "
                                 f"the warm-up of {plan.warmup}")
         return {"game": game.code, "source": args.csv,
-                **backtest.run_backtest(plan, digits, bets, issues)}
+                **backtest.run_backtest(plan, outcomes, bets, issues)}
     from lottery.store.connection import connect
     from lottery.store.embedded import resolve_redis_url
 
     url = resolve_redis_url(settings)
     if not url:
         raise SimInputError("REDIS_URL is not set and no local server runs; use --csv FILE")
-    return backtest.backtest_stored(connect(url), game.code, plan)
+    return backtest.backtest_stored(connect(url), plan)
 
 
 def format_monte_carlo(res: dict) -> str:

@@ -83,7 +83,3 @@ class DigitScorer:
 
 def _micro(values: np.ndarray) -> int:
     return int(np.round(values * MICRO).sum())
-
-
-def _micro(values: np.ndarray) -> int:
-    return int(np.round(values * MICRO).sum())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Iterable, Mapping
 
@@ -102,6 +102,7 @@ class Game:
     audit_path: ClassVar[str] = ""
     backtest_scorer_path: ClassVar[str] = ""
     ai_path: ClassVar[str] = ""  # the AI worker's adapter (prompt, parser, record)
+    bot_path: ClassVar[str] = ""  # the bot's messages about this family's outcomes and calls
     page: ClassVar[PageConfig | None] = None
 
     # -- schedule (delegated so callers say game.next_issue(...)) -----------------
@@ -144,6 +145,11 @@ class Game:
     def seconds_to_next_draw(self, when: datetime) -> float | None:
         """Return seconds from `when` until the open issue is drawn (None: unknown)."""
         return self.schedule.seconds_to_next_draw(when)
+
+    def interval_before(self, issue: str) -> float | None:
+        """Return the seconds between the previous issue's draw and this one's (None: unknown)."""
+        this, before = self.draw_time(issue), self.draw_time(self.previous_issue(issue))
+        return (this - before).total_seconds() if this and before else None
 
     def same_chain(self, a: str, b: str) -> bool:
         """Return True when two issues belong to one simulated seed chain."""
@@ -218,6 +224,21 @@ class Game:
         """Return the expected amount paid back per unit staked under the fair null."""
         raise NotImplementedError
 
+    # -- the simulator's bets (lottery.sim) ---------------------------------------------
+    # {market: its bets} for the markets a simulated strategy can follow a prediction
+    # in, in display order; every bet is one of `bets`.
+    bet_groups: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    default_bet: ClassVar[str] = ""  # the fixed bet of a study or backtest that names none
+    default_bet_market: ClassVar[str] = ""  # the market a followed predictor is bet on
+    # "module:attribute" of the live simulator's session rules (its strategy objects).
+    sim_sessions_path: ClassVar[str] = ""
+
+    def bet_from_prediction(self, market: str, prediction: Any) -> Any:
+        """Return the raw pick a prediction (mapping or object) makes in a market, or None."""
+        if isinstance(prediction, (dict, Mapping)):  # dict first: the ABC check is slow
+            return prediction.get(market)
+        return getattr(prediction, market, None)
+
     # -- layers above, by import path ------------------------------------------------------
     def predictors(self):
         """Return the family's predictor set (names, builder, report predictor)."""
@@ -240,9 +261,17 @@ class Game:
         """Return what the family's page scripts need (rules, payouts), JSON-able."""
         return _load(self.page.config_path)(self) if self.page and self.page.config_path else {}
 
+    def bot_texts(self):
+        """Return the module of the bot's messages for this family."""
+        return _load(self.bot_path)
+
     def ai(self):
         """Return the family's AI adapter, or None when the AI does not play this game."""
         return _load(self.ai_path) if self.ai_path else None
+
+    def sim_sessions(self):
+        """Return the live simulator's session rules for this game, or None (no live sessions)."""
+        return _load(self.sim_sessions_path) if self.sim_sessions_path else None
 
     def backtest_scorer(self):
         """Return the family's vectorised backtest scorer class, or None (score one by one)."""

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import math
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from lottery.games.base import (Game, Market, PageConfig, brier_micro, log_loss_micro,
@@ -91,9 +92,9 @@ def _check_digit(digit: int) -> None:
 
 # -- markets: how a WinGo prediction is scored (SPEC 5) ---------------------------
 MARKETS = (
-    Market("number", "Number", 0.1, break_even_rate("0"), (math.log(10), 0.9)),
+    Market("number", "Top number", 0.1, break_even_rate("0"), (math.log(10), 0.9)),
     # 1/3 of the stake on each of 3 numbers: a hit returns (1/3) x 0.98 x 9.
-    Market("top3", "Top 3 numbers", 0.3, 3 * break_even_rate("0")),
+    Market("top3", "Top 3", 0.3, 3 * break_even_rate("0")),
     Market("big_small", "Big/Small", 0.5, break_even_rate(BIG), (math.log(2), 0.25)),
     # Colour is scored on the primary colour (Red/Green); the usual payout is 2x
     # (1.5x on 0 and 5 is worse), so the break-even rate uses 2x.
@@ -232,8 +233,15 @@ class WinGo(Game):
     audit_path = "lottery.evaluation.wingo_audit:audit_digits"
     backtest_scorer_path = "lottery.evaluation.wingo_backtest:DigitScorer"
     ai_path = "lottery.ai.wingo:ADAPTER"
+    bot_path = "lottery.bot.wingo_texts"
     page = PageConfig(template="index.html", title="WinGo",
                       config_path="lottery.web.wingo_pages:page_config")
+    # The simulator's strategy markets, in the upstream order (colour, size, number).
+    bet_groups = MappingProxyType({"color": COLORS, "big_small": SIZES,
+                                   "number": tuple(str(d) for d in DIGITS)})
+    default_bet = BIG
+    default_bet_market = "big_small"
+    sim_sessions_path = "lottery.sim.wingo_sessions:RULES"
 
     def __post_init__(self):
         object.__setattr__(self, "schedule", PeriodSchedule(self.period_seconds, self.game_code))
@@ -307,6 +315,17 @@ class WinGo(Game):
 
     def expected_return(self, bet: str) -> float:
         return expected_return(bet)
+
+    def bet_from_prediction(self, market: str, prediction) -> Any:
+        """Return the colour, size or top-ranked number a prediction picks (None: no pick)."""
+        key = "numbers" if market == "number" else market
+        # Called once per draw in backtests: a stored dict or a Prediction object (the
+        # Mapping ABC check would cost more than the rest).
+        value = prediction.get(key) if isinstance(prediction, dict) \
+            else getattr(prediction, key, None)
+        if market != "number":
+            return value
+        return int(value[0]) if value else None
 
 
 VARIANTS = {

@@ -6,7 +6,6 @@ chance rate, a 95% interval and a p-value.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import datetime
 from typing import Sequence

@@ -1,4 +1,4 @@
-"""Backtests: a staking strategy replayed over real draw history.
+"""Backtests: a staking strategy replayed over a game's real draw history.
 
 The bet of each round comes from a fixed target, from a predictor walked
 forward (it predicts a draw before it is fed that draw, like the live worker),
@@ -17,16 +17,15 @@ import numpy as np
 
 from lottery import keys
 from lottery.evaluation.stats import rate_summary
-from lottery.predictors.registry import EXTERNAL_PREDICTORS, PREDICTOR_NAMES, build_predictors
+from lottery.games import Game
 from lottery.sim import engine
 from lottery.sim.params import (get_number, parse_limits, parse_staking, reject_unknown,
                                 require_object)
-from lottery.sim.strategies import (MARKETS, Progression, SimInputError, bet_from_prediction,
+from lottery.sim.strategies import (Progression, SimInputError, bet_from_prediction, markets,
                                     normalise_bet)
 from lottery.store import draws as draw_store
 
 REPORT = "report"  # the report prediction stored for each issue (lottery.store.predictions)
-RECORDED = (REPORT,) + tuple(EXTERNAL_PREDICTORS)  # replayed from storage, not walked forward
 MAX_DRAWS = 100_000
 BACKTEST_FIELDS = ("predictor", "market", "target", "progression", "multipliers", "base_bet",
                    "initial_wallet", "stop_loss", "take_profit", "draws", "warmup", "path_points")
@@ -35,8 +34,9 @@ _CHUNK = 5000  # draws per Redis reply
 
 @dataclass(frozen=True)
 class BacktestPlan:
-    """What to replay: a bet choice, a staking progression and the money limits."""
+    """What to replay on a game: a bet choice, a staking progression and the money limits."""
 
+    game: Game
     predictor: str | None  # None: bet the fixed target every round
     market: str | None
     target: str | None
@@ -55,29 +55,47 @@ class BacktestPlan:
                 "warmup": self.warmup}
 
 
-def parse_backtest(body) -> BacktestPlan:
-    """Return a validated BacktestPlan from a request body or CLI options (or SimInputError)."""
+def walked_predictors(game: Game) -> tuple[str, ...]:
+    """Return the game's predictors a backtest walks forward (none for a family without)."""
+    try:
+        return tuple(game.predictors().names)
+    except LookupError:
+        return ()
+
+
+def recorded_sources(game: Game) -> tuple[str, ...]:
+    """Return the predictions replayed from storage, not walked forward (report, AI, ...)."""
+    try:
+        return (REPORT,) + tuple(game.predictors().external)
+    except LookupError:
+        return (REPORT,)
+
+
+def parse_backtest(game: Game, body) -> BacktestPlan:
+    """Return a validated BacktestPlan of a game from an API body or CLI options."""
     body = require_object(body)
     reject_unknown(body, BACKTEST_FIELDS)
+    engine.payout_table(game)  # a game without a finite table of outcomes cannot be replayed
     predictor = body.get("predictor")
     market = target = None
     if predictor is None:
         if body.get("market") is not None:
             raise SimInputError("market is used with a predictor; give target for a fixed bet")
-        target = normalise_bet(body.get("target", "Big"))
+        target = normalise_bet(game, body.get("target", game.default_bet))
     else:
-        known = PREDICTOR_NAMES + RECORDED
+        known = walked_predictors(game) + recorded_sources(game)
         if predictor not in known:
             raise SimInputError(f"predictor must be one of {', '.join(known)}, got {predictor!r}")
         if body.get("target") is not None:
             raise SimInputError("give either target (a fixed bet) or predictor with market")
-        market = body.get("market", "big_small")
-        if market not in MARKETS:
-            raise SimInputError(f"market must be one of {', '.join(MARKETS)}, got {market!r}")
+        market = body.get("market", game.default_bet_market)
+        if market not in markets(game):
+            raise SimInputError(f"market must be one of {', '.join(markets(game))}, "
+                                f"got {market!r}")
     progression, base_bet = parse_staking(body)
     limits = parse_limits(body, progression, base_bet)
     return BacktestPlan(
-        predictor=predictor, market=market, target=target, progression=progression,
+        game=game, predictor=predictor, market=market, target=target, progression=progression,
         limits=limits,
         draws=get_number(body, "draws", 1000, minimum=1, maximum=MAX_DRAWS, integer=True),
         warmup=get_number(body, "warmup", 500, minimum=0, maximum=MAX_DRAWS, integer=True),
@@ -85,36 +103,39 @@ def parse_backtest(body) -> BacktestPlan:
                                integer=True))
 
 
-def load_history(r, game_code: str, limit: int) -> tuple[list[str], list[int]]:
-    """Return (issues, digits) of the newest `limit` stored draws, oldest first."""
+def load_history(r, game: Game, limit: int) -> tuple[list[str], list]:
+    """Return (issues, outcomes) of the newest `limit` stored draws, oldest first."""
     issues: list[str] = []
-    digits: list[int] = []
+    outcomes: list = []
+    decode = game.decode_outcome
     offset = 0
     while offset < limit:
-        rows = draw_store.recent_draws(r, game_code, min(_CHUNK, limit - offset), offset)
+        rows = draw_store.recent_draws(r, game.code, min(_CHUNK, limit - offset), offset)
         if not rows:
             break
         issues.extend(row["issue"] for row in rows)
-        digits.extend(int(row["number"]) for row in rows)
+        outcomes.extend(decode(row) for row in rows)
         offset += len(rows)
     issues.reverse()
-    digits.reverse()
-    return issues, digits
+    outcomes.reverse()
+    return issues, outcomes
 
 
-def walk_forward_bets(digits: Sequence[int], predictor, market: str, warmup: int) -> list:
+def walk_forward_bets(game: Game, outcomes: Sequence, predictor, market: str,
+                      warmup: int) -> list:
     """Return the bet of each draw after the first `warmup`, predicted before the draw is fed."""
-    for d in digits[:warmup]:
-        predictor.update(d)
+    for o in outcomes[:warmup]:
+        predictor.update(o)
     bets = []
-    for d in digits[warmup:]:
-        bets.append(bet_from_prediction(market, predictor.predict()))
-        predictor.update(d)
+    for o in outcomes[warmup:]:
+        bets.append(bet_from_prediction(game, market, predictor.predict()))
+        predictor.update(o)
     return bets
 
 
-def recorded_bets(r, game_code: str, issues: Sequence[str], source: str, market: str) -> list:
+def recorded_bets(r, game: Game, issues: Sequence[str], source: str, market: str) -> list:
     """Return the bet implied by the prediction recorded before each issue (None where none was)."""
+    game_code = game.code
     bets: list = []
     for first in range(0, len(issues), _CHUNK):
         chunk = list(issues[first:first + _CHUNK])
@@ -126,51 +147,53 @@ def recorded_bets(r, game_code: str, issues: Sequence[str], source: str, market:
                 pipe.hget(keys.eval_issue(game_code, issue), source)
             raws = pipe.execute()
         # bet_from_prediction reads only the predicted fields, never a stored result.
-        bets.extend(bet_from_prediction(market, json.loads(raw)) if raw else None for raw in raws)
+        bets.extend(bet_from_prediction(game, market, json.loads(raw)) if raw else None
+                    for raw in raws)
     return bets
 
 
-def plan_bets(plan: BacktestPlan, digits: Sequence[int], issues: Sequence[str] | None = None,
-              r=None, game_code: str | None = None) -> list:
+def plan_bets(plan: BacktestPlan, outcomes: Sequence, issues: Sequence[str] | None = None,
+              r=None) -> list:
     """Return the bet (or None) of each draw after the warm-up, as the plan chooses them."""
     if plan.predictor is None:
-        return [plan.target] * max(0, len(digits) - plan.warmup)
-    if plan.predictor in RECORDED:
+        return [plan.target] * max(0, len(outcomes) - plan.warmup)
+    if plan.predictor in recorded_sources(plan.game):
         if r is None or issues is None:
             raise SimInputError(f"{plan.predictor} predictions are replayed from the stored "
                                 "history, not from a file")
-        return recorded_bets(r, game_code, issues[plan.warmup:], plan.predictor, plan.market)
-    (predictor,) = build_predictors(names=[plan.predictor])
-    return walk_forward_bets(digits, predictor, plan.market, plan.warmup)
+        return recorded_bets(r, plan.game, issues[plan.warmup:], plan.predictor, plan.market)
+    (predictor,) = plan.game.predictors().build(names=[plan.predictor])
+    return walk_forward_bets(plan.game, outcomes, predictor, plan.market, plan.warmup)
 
 
-def run_backtest(plan: BacktestPlan, digits: Sequence[int], bets: Sequence,
+def run_backtest(plan: BacktestPlan, outcomes: Sequence, bets: Sequence,
                  issues: Sequence[str] | None = None) -> dict:
     """Settle the bets on the draws after the warm-up; return the path and an honest summary."""
-    digits = np.asarray(digits[plan.warmup:], dtype=np.intp)
+    table = engine.payout_table(plan.game)
+    columns = table.columns(outcomes[plan.warmup:])
     issues = list(issues[plan.warmup:]) if issues is not None else None
     placed = np.array([i for i, b in enumerate(bets) if b is not None], dtype=np.intp)
-    summary = {"plan": plan.to_dict(), "draws_replayed": int(len(digits)),
-               "skipped_no_prediction": int(len(digits) - len(placed))}
+    summary = {"plan": plan.to_dict(), "draws_replayed": int(len(columns)),
+               "skipped_no_prediction": int(len(columns) - len(placed))}
     if not len(placed):
         return {**summary, "bets_placed": 0, "stop_reason": None,
                 "final_wallet": plan.limits.bankroll, "profit": 0.0, "total_wagered": 0.0,
                 "max_drawdown": 0.0, "hit_rate": None, "return_per_unit": None, "path": [],
                 "disclaimer": _DISCLAIMER}
-    bet_idx = np.array([engine.BET_INDEX[bets[i]] for i in placed], dtype=np.intp)
-    gain = engine.GAIN[bet_idx, digits[placed]][None, :].copy()
+    bet_idx = np.array([table.row(bets[i]) for i in placed], dtype=np.intp)
+    gain = table.gain[bet_idx, columns[placed]][None, :].copy()
     won = gain[0] > 0
     res = engine.run_paths(gain, plan.progression, plan.limits, keep_path=True)
     n = int(res.rounds[0])
     stakes = res.stakes[0, :n]
     hits = int(won[:n].sum())
-    chance = float(engine.WIN_PROB[bet_idx[:n]].mean())
+    chance = float(table.win_prob[bet_idx[:n]].mean())
     profit = float(res.final[0]) - plan.limits.bankroll
     wagered = float(res.wagered[0])
-    expected = float((stakes * engine.EXPECTED_RETURN[bet_idx[:n]]).sum() / wagered)
+    expected = float((stakes * table.expected_return[bet_idx[:n]]).sum() / wagered)
     # Sampling error of the return per unit under fair draws (each round's
     # outcome is independent of its stake): sd x sqrt(sum of squared stakes) / staked.
-    se = float(np.sqrt((stakes ** 2 * engine.RETURN_SD[bet_idx[:n]] ** 2).sum())) / wagered
+    se = float(np.sqrt((stakes ** 2 * table.return_sd[bet_idx[:n]] ** 2).sum())) / wagered
     realised = (wagered + profit) / wagered
     return {
         **summary,
@@ -189,14 +212,15 @@ def run_backtest(plan: BacktestPlan, digits: Sequence[int], bets: Sequence,
     }
 
 
-def backtest_stored(r, game_code: str, plan: BacktestPlan) -> dict:
-    """Run a plan over the newest stored draws of a game."""
-    issues, digits = load_history(r, game_code, plan.draws + plan.warmup)
-    if len(digits) <= plan.warmup:
-        raise SimInputError(f"only {len(digits)} draws are stored for {game_code}; "
+def backtest_stored(r, plan: BacktestPlan) -> dict:
+    """Run a plan over the newest stored draws of its game."""
+    game = plan.game
+    issues, outcomes = load_history(r, game, plan.draws + plan.warmup)
+    if len(outcomes) <= plan.warmup:
+        raise SimInputError(f"only {len(outcomes)} draws are stored for {game.code}; "
                             f"need more than the warm-up of {plan.warmup}")
-    bets = plan_bets(plan, digits, issues, r, game_code)
-    return {"game": game_code, **run_backtest(plan, digits, bets, issues)}
+    bets = plan_bets(plan, outcomes, issues, r)
+    return {"game": game.code, **run_backtest(plan, outcomes, bets, issues)}
 
 
 def _downsample(path: np.ndarray, rounds: np.ndarray, issues, points: int) -> list[dict]:

@@ -1,9 +1,10 @@
 """The settlement engine: pure numpy, shared by Monte Carlo, backtests and live sessions.
 
-The payout matrix is built from `lottery.games.wingo.settle` (the one copy of
-the rules). Paths are computed in exact integers: multipliers and payouts in
-hundredths, so one unit of a path is base_bet / 10,000 and no rounding error
-builds up over a million rounds.
+A game's payout table is built from its own rules: `game.settle` of every bet
+in `game.bets` on every outcome in `game.outcomes` (the fair null draws them
+uniformly), once per game. Paths are computed in exact integers: multipliers
+and payouts in hundredths, so one unit of a path is base_bet / 10,000 and no
+rounding error builds up over a million rounds.
 
 `run_paths(gain, progression, limits)` takes the per-unit gain of every round
 of every session (S x R) and returns each session's final bankroll, rounds
@@ -19,46 +20,94 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
-from lottery.games import wingo
+from lottery.games import Game
 from lottery.sim.strategies import SCALE, Progression, SimInputError, Workspace, positions
 
-BETS = wingo.BETS
-BET_INDEX = {bet: i for i, bet in enumerate(BETS)}
 UNIT = SCALE * SCALE  # path units per base bet
 STOP_REASONS = ("max_rounds", "ruin", "stop_loss", "take_profit")
 MAX_BANKROLL_RATIO = 10**9  # bankroll / base bet, so paths stay far inside int64
 
 
-def _payout_matrix() -> np.ndarray:
-    """Return the amount returned per unit staked, for every bet (rows) and digit (columns)."""
-    return np.array([[wingo.settle(bet, 1.0, d) for d in wingo.DIGITS] for bet in BETS])
+@dataclass(frozen=True, eq=False)
+class PayoutTable:
+    """One game's bets (rows) settled on each of its outcomes (columns), read-only arrays."""
+
+    bets: tuple[str, ...]
+    outcomes: tuple
+    bet_index: dict[str, int]
+    payout: np.ndarray  # amount returned per unit staked
+    gain: np.ndarray  # profit per unit staked, in hundredths (-100 when the bet loses)
+    expected_return: np.ndarray  # per bet: amount returned per unit staked, on average
+    return_sd: np.ndarray  # per bet: its standard deviation
+    win_prob: np.ndarray  # per bet: the chance it wins on a fair outcome
+    _outcome_index: dict  # outcome -> column
+    _identity: bool  # outcomes are 0, 1, ..., n-1: an outcome is its own column
+
+    def row(self, bet: str) -> int:
+        """Return the row of a bet, or raise SimInputError."""
+        try:
+            return self.bet_index[bet]
+        except KeyError:
+            raise SimInputError(f"not a bet: {bet!r}; expected one of {', '.join(self.bets)}") \
+                from None
+
+    def columns(self, outcomes: Sequence) -> np.ndarray:
+        """Return the column of each outcome (an intp array)."""
+        if self._identity:
+            return np.asarray(outcomes, dtype=np.intp)
+        index = self._outcome_index
+        return np.fromiter((index[o] for o in outcomes), dtype=np.intp, count=len(outcomes))
 
 
-PAYOUT = _payout_matrix()
-PAYOUT.flags.writeable = False
-_GROSS = np.rint(PAYOUT * SCALE).astype(np.int64)
-# Every payout is a whole number of hundredths of the stake (0.98 x 2 = 1.96, ...).
-assert np.allclose(_GROSS, PAYOUT * SCALE, atol=1e-9), "payouts are not whole hundredths"
-GAIN = _GROSS - SCALE  # profit per unit staked, in hundredths (-100 when the bet loses)
-GAIN.flags.writeable = False
+_TABLES: dict[str, PayoutTable] = {}
 
 
-EXPECTED_RETURN = PAYOUT.mean(axis=1)  # per bet: amount returned per unit staked, on average
-RETURN_SD = PAYOUT.std(axis=1)  # per bet: its standard deviation
-WIN_PROB = (PAYOUT > 0).mean(axis=1)  # per bet: the chance it wins on a fair digit
+def payout_table(game: Game) -> PayoutTable:
+    """Return the payout table of a game (built once per game code from `game.settle`)."""
+    table = _TABLES.get(game.code)
+    if table is None:
+        table = _TABLES[game.code] = _build_table(game)
+    return table
 
 
-def gain_row(bet: str) -> np.ndarray:
-    """Return the per-unit gain in hundredths of `bet` for each digit 0-9."""
-    return GAIN[BET_INDEX[bet]]
+def _build_table(game: Game) -> PayoutTable:
+    outcomes = tuple(game.outcomes)
+    if not outcomes or not game.bets:
+        raise SimInputError(f"{game.code} has no finite set of outcomes and bets to simulate")
+    payout = np.array([[game.settle(bet, 1.0, o) for o in outcomes] for bet in game.bets])
+    gross = np.rint(payout * SCALE).astype(np.int64)
+    # Every payout must be a whole number of hundredths of the stake (0.98 x 2 = 1.96, ...).
+    if not np.allclose(gross, payout * SCALE, atol=1e-9):
+        raise SimInputError(f"{game.code}: payouts are not whole hundredths of the stake")
+    gain = gross - SCALE
+    arrays = (payout, gain, payout.mean(axis=1), payout.std(axis=1), (payout > 0).mean(axis=1))
+    for a in arrays:
+        a.flags.writeable = False
+    return PayoutTable(game.bets, outcomes, {bet: i for i, bet in enumerate(game.bets)}, *arrays,
+                       {o: i for i, o in enumerate(outcomes)},
+                       outcomes == tuple(range(len(outcomes))))
 
 
-def expected_return(bet: str) -> float:
-    """Return the analytic expected amount returned per unit staked on fair digits."""
-    return float(EXPECTED_RETURN[BET_INDEX[bet]])
+def gain_row(game: Game, bet: str) -> np.ndarray:
+    """Return the per-unit gain in hundredths of `bet` on each of the game's outcomes."""
+    table = payout_table(game)
+    return table.gain[table.row(bet)]
+
+
+def expected_return(game: Game, bet: str) -> float:
+    """Return the analytic expected amount returned per unit staked on fair outcomes."""
+    table = payout_table(game)
+    return float(table.expected_return[table.row(bet)])
+
+
+def win_probability(game: Game, bet: str) -> float:
+    """Return the chance `bet` wins on a fair outcome."""
+    table = payout_table(game)
+    return float(table.win_prob[table.row(bet)])
 
 
 def money(value) -> float:

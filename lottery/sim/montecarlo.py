@@ -1,9 +1,9 @@
-"""Monte Carlo studies of a staking strategy on fair random draws.
+"""Monte Carlo studies of a staking strategy on a game's fair random draws.
 
-S sessions of R rounds are drawn in blocks of about CHUNK_CELLS digits
-(`numpy.random.Generator.integers`, uint8) and settled by `engine.run_paths`
-with whole-array operations; memory stays bounded by the block size plus a
-few numbers per session, whatever S x R is.
+S sessions of R rounds are drawn in blocks of about CHUNK_CELLS outcomes
+(`numpy.random.Generator.integers` over the game's outcomes, uint8) and
+settled by `engine.run_paths` with whole-array operations; memory stays
+bounded by the block size plus a few numbers per session, whatever S x R is.
 """
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from typing import Callable
 import numpy as np
 
 from lottery.evaluation.stats import wilson_interval
+from lottery.games import Game
 from lottery.sim import engine
 from lottery.sim.params import (get_number, parse_limits, parse_staking, reject_unknown,
                                 require_object)
 from lottery.sim.strategies import Progression, SimInputError, Workspace, normalise_bet
 
-CHUNK_CELLS = 1 << 16  # digits per block: the working set stays in the CPU cache
+CHUNK_CELLS = 1 << 16  # outcomes per block: the working set stays in the CPU cache
 MAX_ROUNDS = 100_000  # rounds per session
 MAX_SESSIONS = 1_000_000  # about 33 bytes are kept per session
 DEFAULT_MAX_BETS = 20_000_000  # sessions x rounds accepted by the API (SIMULATOR_MC_MAX_BETS)
@@ -34,8 +35,9 @@ DISCLAIMER = ("Paper money on simulated fair draws. No staking system changes th
 
 @dataclass(frozen=True)
 class Study:
-    """What to simulate: one fixed bet with a staking progression, S sessions of R rounds."""
+    """What to simulate: one fixed bet of a game, a staking progression, S sessions x R rounds."""
 
+    game: Game
     target: str
     progression: Progression
     limits: engine.Limits
@@ -55,11 +57,12 @@ class Study:
                 "sessions": self.sessions, "rounds": self.rounds, "seed": self.seed}
 
 
-def parse_study(body, max_bets: int = DEFAULT_MAX_BETS) -> Study:
-    """Return a validated Study from a request body or CLI options, or raise SimInputError."""
+def parse_study(game: Game, body, max_bets: int = DEFAULT_MAX_BETS) -> Study:
+    """Return a validated Study of a game from an API body or CLI options (or SimInputError)."""
     body = require_object(body)
     reject_unknown(body, STUDY_FIELDS)
-    target = normalise_bet(body.get("target", "Big"))
+    engine.payout_table(game)  # a game without a finite table of outcomes cannot be studied
+    target = normalise_bet(game, body.get("target", game.default_bet))
     progression, base_bet = parse_staking(body)
     limits = parse_limits(body, progression, base_bet)
     sessions = get_number(body, "sessions", 1000, minimum=1, maximum=min(max_bets, MAX_SESSIONS),
@@ -72,14 +75,16 @@ def parse_study(body, max_bets: int = DEFAULT_MAX_BETS) -> Study:
                       nullable=True)
     if seed is None:
         seed = secrets.randbits(63)  # reported, so any study can be re-run exactly
-    return Study(target, progression, limits, sessions, rounds, seed)
+    return Study(game, target, progression, limits, sessions, rounds, seed)
 
 
 def run(study: Study, progress: Callable[[int], None] | None = None) -> dict:
     """Run the study and return its summary; `progress(n)` is told of each block of n bets."""
     started = time.perf_counter()
     rng = np.random.default_rng(study.seed)
-    row = engine.gain_row(study.target)
+    row = engine.gain_row(study.game, study.target)
+    kinds = len(engine.payout_table(study.game).outcomes)
+    dtype = np.uint8 if kinds <= 256 else np.uint32
     per_block = max(1, CHUNK_CELLS // study.rounds)
     final = np.empty(study.sessions)
     wagered = np.empty(study.sessions)
@@ -89,9 +94,9 @@ def run(study: Study, progress: Callable[[int], None] | None = None) -> dict:
     work = Workspace()
     for first in range(0, study.sessions, per_block):
         shape = (min(per_block, study.sessions - first), study.rounds)
-        digits = work.get("digits", shape, np.intp)
-        np.copyto(digits, rng.integers(0, 10, shape, dtype=np.uint8))
-        gain = row.take(digits, out=work.get("gain", shape), mode="clip")
+        drawn = work.get("drawn", shape, np.intp)  # the column of each drawn outcome
+        np.copyto(drawn, rng.integers(0, kinds, shape, dtype=dtype))
+        gain = row.take(drawn, out=work.get("gain", shape), mode="clip")
         res = engine.run_paths(gain, study.progression, study.limits, work=work)
         block = slice(first, first + shape[0])
         final[block], wagered[block], drawdown[block] = res.final, res.wagered, res.drawdown
@@ -126,7 +131,7 @@ def summarise(study: Study, final, wagered, drawdown, played, reason, elapsed: f
                           "max": int(played.max())},
         "total_wagered": {"sum": engine.money(wagered.sum()),
                           "mean_per_session": engine.money(wagered.mean())},
-        "return_per_unit": return_per_unit(study.target, wagered, final - start),
+        "return_per_unit": return_per_unit(study.game, study.target, wagered, final - start),
         "seed": study.seed,
         "elapsed_seconds": round(elapsed, 4),
         "bets_per_second": round(bets / elapsed) if elapsed > 0 else None,
@@ -134,13 +139,13 @@ def summarise(study: Study, final, wagered, drawdown, played, reason, elapsed: f
     }
 
 
-def return_per_unit(target: str, wagered: np.ndarray, profit: np.ndarray) -> dict:
+def return_per_unit(game: Game, target: str, wagered: np.ndarray, profit: np.ndarray) -> dict:
     """Return the realised amount returned per unit staked, its 95% interval and the analytic value.
 
     Sessions are independent, so the ratio estimator's standard error comes
     from the spread of (returned - ratio x staked) across sessions.
     """
-    expected = engine.expected_return(target)
+    expected = engine.expected_return(game, target)
     total = float(wagered.sum())
     n = len(wagered)
     if total <= 0:

@@ -1,9 +1,10 @@
 """Live paper-trading sessions: validation, state transitions and storage.
 
-A session holds up to three strategies (the upstream colour, big/small and
-number strategies) sharing one paper wallet. Bets are *placed* for an issue
-before its draw - when the prediction they follow is published, or at once
-for fixed targets - and the stakes leave the wallet; betting on an issue
+A session holds the strategies its game's session rules name (`Game.sim_sessions`:
+for WinGo the upstream colour, big/small and number strategies), each betting in
+one of the game's markets, sharing one paper wallet. Bets are *placed* for an
+issue before its draw - when the prediction they follow is published, or at
+once for fixed targets - and the stakes leave the wallet; betting on an issue
 closes when its period ends. Bets are *settled* when the draw event arrives.
 A round with no bet placed in time is skipped and the history says so: a
 session never uses a prediction made after the draw, nor the outcome itself.
@@ -20,34 +21,19 @@ import json
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 from lottery import keys
 from lottery.evaluation.stats import rate_summary
-from lottery.games import wingo
-from lottery.predictors.registry import EXTERNAL_PREDICTORS, PREDICTOR_NAMES
+from lottery.games import Game, get_game
 from lottery.sim import engine
 from lottery.sim.params import get_bool, get_money, get_number, reject_unknown, require_object
 from lottery.sim.strategies import (SimInputError, bet_from_prediction, make_progression,
                                     normalise_bet)
 
-# strategy key -> (market, upstream target field, upstream default target, default progression)
-STRATEGIES = {
-    "color_bet_strategy": ("color", "target_color", "Green", "martingale"),
-    "big_small_bet_strategy": ("big_small", "target_side", "Big", "martingale"),
-    "number_bet_strategy": ("number", "target_number", "0", "flat"),
-}
-REPORT = "report"
-# simulation_mode -> where each market's auto-target prediction comes from.
-MODES = {
-    "main_app_prediction": {"color": REPORT, "big_small": REPORT, "number": REPORT},
-    "color_size_prediction": {"color": "color_rules", "big_small": "size_rules", "number": REPORT},
-    "internal_logic": {},  # fixed targets only: auto_target is ignored
-}
-PREDICTOR_MODES = PREDICTOR_NAMES + tuple(EXTERNAL_PREDICTORS)
-SESSION_FIELDS = ("initial_wallet", "simulation_mode", "stop_loss", "take_profit", "max_rounds",
-                  *STRATEGIES)
-CONFIG_FIELDS = ("session_id", "simulation_mode", "stop_loss", "take_profit", "max_rounds",
-                 *STRATEGIES)
+REPORT = "report"  # the prediction source of the report (lottery.store.predictions)
+SESSION_SETTINGS = ("simulation_mode", "stop_loss", "take_profit", "max_rounds")
 DEFAULT_BASE_BET = 10.0
 MAX_ROUNDS = 1_000_000
 MAX_STORED = 100  # sessions kept in the state hash (the oldest stopped ones go first)
@@ -59,20 +45,66 @@ DISCLAIMER = ("Paper money only. Nothing here places, automates or recommends re
               "no staking system beats the house edge.")
 
 
+@dataclass(frozen=True)
+class StrategyRule:
+    """One strategy object of a game's sessions: the market it bets in and its defaults."""
+
+    market: str  # one of the game's bet_groups
+    target_field: str  # the request field naming its fixed target (besides `target`)
+    default_target: str
+    default_progression: str
+    numeric_target: bool = False  # the target is stored as a number (the upstream shape)
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    """A game's live sessions: its strategy objects and where auto targets come from."""
+
+    strategies: Mapping[str, StrategyRule]  # strategy key -> rule, in display order
+    # simulation_mode -> {market: prediction source}; an empty mapping bets fixed targets only.
+    # Any predictor name of the game is a mode too: every market follows that predictor.
+    modes: Mapping[str, Mapping[str, str]]
+    default_mode: str
+
+    def session_fields(self) -> tuple[str, ...]:
+        return ("initial_wallet", *SESSION_SETTINGS, *self.strategies)
+
+    def config_fields(self) -> tuple[str, ...]:
+        return ("session_id", *SESSION_SETTINGS, *self.strategies)
+
+
+def session_rules(game: Game) -> SessionRules:
+    """Return a game's session rules, or raise SimInputError when it has no live sessions."""
+    rules = game.sim_sessions()
+    if rules is None:
+        raise SimInputError(f"{game.code} has no live simulator sessions")
+    return rules
+
+
+def predictor_modes(game: Game) -> tuple[str, ...]:
+    """Return the predictor names a session of this game may follow as its mode."""
+    try:
+        predictors = game.predictors()
+    except LookupError:  # a family without predictors: fixed targets and its own modes only
+        return ()
+    return tuple(predictors.names) + tuple(predictors.external)
+
+
 # -- validation (API side, before anything is queued) ----------------------------
-def parse_start(body) -> dict:
-    """Return the validated configuration of a new session, or raise SimInputError."""
+def parse_start(game: Game, body) -> dict:
+    """Return the validated configuration of a new session of a game, or raise SimInputError."""
+    rules = session_rules(game)
     body = require_object(body)
-    reject_unknown(body, SESSION_FIELDS)
+    reject_unknown(body, rules.session_fields())
     wallet = get_money(body, "initial_wallet", 1000.0)
-    config = {"initial_wallet": wallet, **_parse_session_fields(body)}
-    config.setdefault("simulation_mode", "main_app_prediction")
+    config = {"initial_wallet": wallet, **_parse_session_fields(game, rules, body)}
+    config.setdefault("simulation_mode", rules.default_mode)
     for name in ("stop_loss", "take_profit", "max_rounds"):
         config.setdefault(name, None)
     strategies = {}
-    for key in STRATEGIES:
+    for key in rules.strategies:
         raw = require_object(body.get(key, {}), key)
-        strategies[key] = _parse_strategy(key, raw, None)
+        strategies[key] = _parse_strategy(game, rules.strategies[key], key, raw, None)
     if not any(s["is_active"] for s in strategies.values()):
         raise SimInputError("activate at least one strategy (is_active: true)")
     for key, s in strategies.items():
@@ -87,28 +119,32 @@ def parse_start(body) -> dict:
 
 def parse_config(body, session: dict) -> dict:
     """Return the validated changes to a session's configuration, or raise SimInputError."""
+    game = get_game(session["game"])
+    rules = session_rules(game)
+    fields = rules.config_fields()
     body = require_object(body)
-    reject_unknown(body, CONFIG_FIELDS)
-    changes = _parse_session_fields(body)
+    reject_unknown(body, fields)
+    changes = _parse_session_fields(game, rules, body)
     strategies = {}
-    for key in STRATEGIES:
+    for key, rule in rules.strategies.items():
         if key in body:
             raw = require_object(body[key], key)
-            strategies[key] = _parse_strategy(key, raw, session["bet_strategies"][key])
+            strategies[key] = _parse_strategy(game, rule, key, raw, session["bet_strategies"][key])
     if strategies:
         changes["strategies"] = strategies
     if not changes:
-        raise SimInputError(f"nothing to change; give any of {', '.join(CONFIG_FIELDS[1:])}")
+        raise SimInputError(f"nothing to change; give any of {', '.join(fields[1:])}")
     return changes
 
 
-def _parse_session_fields(body: dict) -> dict:
+def _parse_session_fields(game: Game, rules: SessionRules, body: dict) -> dict:
     out = {}
     if "simulation_mode" in body:
         mode = body["simulation_mode"]
-        if mode not in MODES and mode not in PREDICTOR_MODES:
+        followed = predictor_modes(game)
+        if mode not in rules.modes and mode not in followed:
             raise SimInputError("simulation_mode must be one of "
-                                f"{', '.join((*MODES, *PREDICTOR_MODES))}, got {mode!r}")
+                                f"{', '.join((*rules.modes, *followed))}, got {mode!r}")
         out["simulation_mode"] = mode
     for name in ("stop_loss", "take_profit"):
         if name in body:
@@ -119,9 +155,11 @@ def _parse_session_fields(body: dict) -> dict:
     return out
 
 
-def _parse_strategy(key: str, raw: dict, current: dict | None) -> dict:
+def _parse_strategy(game: Game, rule: StrategyRule, key: str, raw: dict,
+                    current: dict | None) -> dict:
     """Return a strategy's validated settings, starting from `current` (config) or defaults."""
-    market, target_field, default_target, default_progression = STRATEGIES[key]
+    market, target_field = rule.market, rule.target_field
+    default_target, default_progression = rule.default_target, rule.default_progression
     reject_unknown(raw, ("is_active", "base_bet", "bet_multipliers", "multipliers",
                          "progression", "target", target_field, "auto_target"), key)
     if "bet_multipliers" in raw and "multipliers" in raw:
@@ -141,7 +179,7 @@ def _parse_strategy(key: str, raw: dict, current: dict | None) -> dict:
         multipliers = base["bet_multipliers"]
     try:
         progression = make_progression(name, multipliers)
-        target = normalise_bet(raw.get("target", raw.get(target_field, base[target_field])),
+        target = normalise_bet(game, raw.get("target", raw.get(target_field, base[target_field])),
                                market)
         base_bet = get_money(raw, "base_bet", base["base_bet"])
         active = get_bool(raw, "is_active", base["is_active"])
@@ -150,7 +188,7 @@ def _parse_strategy(key: str, raw: dict, current: dict | None) -> dict:
         raise SimInputError(where + str(exc)) from None
     return {"is_active": active, "base_bet": base_bet, "progression": progression.name,
             "bet_multipliers": list(progression.multipliers), "auto_target": auto,
-            target_field: int(target) if market == "number" else target}
+            target_field: int(target) if rule.numeric_target else target}
 
 
 # -- session state (pure) ------------------------------------------------------------
@@ -188,15 +226,16 @@ def _progression(strategy: dict):
     return make_progression(strategy["progression"], strategy["bet_multipliers"] or None)
 
 
-def prediction_sources(session: dict) -> dict[str, str]:
+def prediction_sources(game: Game, session: dict) -> dict[str, str]:
     """Return {strategy key: prediction source} for the active strategies that follow one."""
+    rules = session_rules(game)
     mode = session["simulation_mode"]
     out = {}
     for key, strategy in session["bet_strategies"].items():
         if not (strategy["is_active"] and strategy["auto_target"]):
             continue
-        market = STRATEGIES[key][0]
-        source = MODES[mode].get(market) if mode in MODES else mode
+        market = rules.strategies[key].market
+        source = rules.modes[mode].get(market) if mode in rules.modes else mode
         if source:
             out[key] = source
     return out
@@ -219,14 +258,15 @@ def can_place(session: dict, game, issue: str, now: float) -> bool:
     return True
 
 
-def place(session: dict, issue: str, predictions: dict, now: float) -> list[dict]:
+def place(session: dict, game: Game, issue: str, predictions: dict, now: float) -> list[dict]:
     """Place the bets for `issue` from predictions made before its draw; return history notes.
 
     `predictions` maps a source name to the prediction it stored for this
     issue (None when it has none yet): then nothing is placed, and a later
     prediction event may still place the bets before the draw.
     """
-    sources = prediction_sources(session)
+    rules = session_rules(game)
+    sources = prediction_sources(game, session)
     if any(predictions.get(src) is None for src in sources.values()):
         return []
     notes = []
@@ -235,15 +275,15 @@ def place(session: dict, issue: str, predictions: dict, now: float) -> list[dict
     for key, strategy in session["bet_strategies"].items():
         if not strategy["is_active"]:
             continue
-        market, target_field = STRATEGIES[key][:2]
+        market = rules.strategies[key].market
         if key in sources:
-            bet = bet_from_prediction(market, predictions[sources[key]])
+            bet = bet_from_prediction(game, market, predictions[sources[key]])
             if bet is None:
                 notes.append(_note(issue, now, f"{key}: the {sources[key]} prediction has no "
                                                f"{market} pick; no bet"))
                 continue
         else:
-            bet = str(strategy[target_field]) if market == "number" else strategy[target_field]
+            bet = str(strategy[rules.strategies[key].target_field])  # numbers are stored as ints
         stake = strategy["base_bet"] * _progression(strategy).multiplier(
             strategy["current_progression_step"])
         if stake > available + 1e-9:
@@ -267,18 +307,18 @@ def place(session: dict, issue: str, predictions: dict, now: float) -> list[dict
     return notes
 
 
-def settle(session: dict, game, issue: str, digit: int, now: float) -> dict:
-    """Settle the bets placed for `issue` on the drawn digit; return the history entry."""
+def settle(session: dict, game: Game, issue: str, outcome: Any, now: float) -> dict:
+    """Settle the bets placed for `issue` on the drawn outcome; return the history entry."""
     pending = session["pending"]
     stats = session["session_stats"]
     results = []
     returned_total = 0.0
     for bet in pending["bets"]:
         strategy = session["bet_strategies"][bet["strategy"]]
-        returned = wingo.settle(bet["bet"], bet["stake"], digit)
+        returned = game.settle(bet["bet"], bet["stake"], outcome)
         won = returned > 0
         returned_total += returned
-        _record_round(strategy, bet, returned, won)
+        _record_round(game, strategy, bet, returned, won)
         stats["total_bets_placed"] += 1
         stats["total_wins" if won else "total_losses"] += 1
         stats["total_wagered"] = _m(stats["total_wagered"] + bet["stake"])
@@ -290,7 +330,7 @@ def settle(session: dict, game, issue: str, digit: int, now: float) -> dict:
     session["last_simulated_issue"] = issue
     session["total_simulated_rounds"] += 1
     _update_stats(session)
-    entry = {"issue": issue, "timestamp": _iso(now), "outcome": game.describe(digit),
+    entry = {"issue": issue, "timestamp": _iso(now), "outcome": game.describe(outcome),
              "bets": results, "wallet_after": session["total_wallet"]}
     reason = _limit_reached(session)
     if reason:
@@ -299,11 +339,11 @@ def settle(session: dict, game, issue: str, digit: int, now: float) -> dict:
     return entry
 
 
-def _record_round(strategy: dict, bet: dict, returned: float, won: bool) -> None:
+def _record_round(game: Game, strategy: dict, bet: dict, returned: float, won: bool) -> None:
     progression = _progression(strategy)
     strategy["rounds_played"] += 1
     strategy["wins"] += int(won)
-    strategy["chance_sum"] += float(engine.WIN_PROB[engine.BET_INDEX[bet["bet"]]])
+    strategy["chance_sum"] += engine.win_probability(game, bet["bet"])
     strategy["total_wagered"] = _m(strategy["total_wagered"] + bet["stake"])
     strategy["total_winnings"] = _m(strategy["total_winnings"] + returned)
     if won:

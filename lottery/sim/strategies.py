@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lottery.games import wingo
+from lottery.games import Game
 
 PROGRESSIONS = ("flat", "martingale", "dalembert", "fibonacci", "paroli", "custom")
 DEFAULT_MULTIPLIERS = (1.0, 2.0, 4.0, 8.0, 16.0)  # the upstream martingale ladder
@@ -37,9 +37,6 @@ LADDERS = ("martingale", "custom", "paroli")
 MAX_MULTIPLIER = 1_000_000
 MAX_LADDER = 64  # multipliers in one list
 SCALE = 100  # multipliers are kept in hundredths (so 1.5 x is exact)
-
-# The bet a strategy makes in each market when it follows a prediction.
-MARKETS = ("color", "big_small", "number")
 
 
 class SimInputError(ValueError):
@@ -152,57 +149,59 @@ def parse_multipliers(raw) -> tuple[float, ...]:
     return tuple(out)
 
 
-def normalise_bet(raw, market: str | None = None) -> str:
-    """Return the canonical bet name ('Big', 'Red', '7', ...) or raise SimInputError.
+def markets(game: Game) -> tuple[str, ...]:
+    """Return the markets a strategy of this game can bet a followed prediction in."""
+    return tuple(game.bet_groups)
 
-    With `market`, the bet must belong to it: colour (Red, Green, Violet),
-    big_small (Big, Small) or number (0-9).
+
+def normalise_bet(game: Game, raw, market: str | None = None) -> str:
+    """Return the canonical name of one of the game's bets (any case), or raise SimInputError.
+
+    With `market`, the bet must belong to it (one of `game.bet_groups[market]`);
+    a whole number is the bet of that name.
     """
     if isinstance(raw, bool):
         raise SimInputError(f"not a bet: {raw!r}")
-    if isinstance(raw, int) and 0 <= raw <= 9:
-        bet = str(raw)
+    if isinstance(raw, int) and str(raw) in game.bets:
+        text = str(raw)
     elif isinstance(raw, str) and raw.strip():
         text = raw.strip()
-        bet = text if text.isdigit() else text.capitalize()
     else:
-        raise SimInputError(f"not a bet: {raw!r}; expected one of {', '.join(wingo.BETS)}")
-    allowed = market_bets(market) if market else wingo.BETS
+        raise SimInputError(f"not a bet: {raw!r}; expected one of {', '.join(game.bets)}")
+    canonical = _CANONICAL.get(game.code)
+    if canonical is None:
+        canonical = _CANONICAL[game.code] = {bet.lower(): bet for bet in game.bets}
+    bet = canonical.get(text.lower(), text)
+    allowed = market_bets(game, market) if market else game.bets
     if bet not in allowed:
         where = f" for {market}" if market else ""
         raise SimInputError(f"target{where} must be one of {', '.join(allowed)}, got {raw!r}")
     return bet
 
 
-def market_bets(market: str) -> tuple[str, ...]:
-    """Return the bets of a market."""
-    if market == "color":
-        return wingo.COLORS
-    if market == "big_small":
-        return wingo.SIZES
-    if market == "number":
-        return tuple(str(d) for d in wingo.DIGITS)
-    raise SimInputError(f"market must be one of {', '.join(MARKETS)}, got {market!r}")
+def market_bets(game: Game, market: str) -> tuple[str, ...]:
+    """Return the bets of a market, or raise SimInputError naming the game's markets."""
+    try:
+        return game.bet_groups[market]
+    except (KeyError, TypeError):
+        raise SimInputError(f"market must be one of {', '.join(markets(game))}, "
+                            f"got {market!r}") from None
 
 
-def bet_from_prediction(market: str, prediction) -> str | None:
+def bet_from_prediction(game: Game, market: str, prediction) -> str | None:
     """Return the bet a prediction (dict or Prediction) implies in a market, or None if it has none.
 
-    Only the predicted fields are read (colour, size, ranked numbers): a stored
-    prediction's settled `result` is never looked at.
+    Only the predicted fields are read (the game's `bet_from_prediction`): a
+    stored prediction's settled `result` is never looked at.
     """
-    get = prediction.get if isinstance(prediction, dict) else lambda k: getattr(prediction, k, None)
     try:
-        if market == "color":
-            value = get("color")
-        elif market == "big_small":
-            value = get("big_small")
-        else:
-            numbers = get("numbers")
-            value = int(numbers[0]) if numbers else None
-        return normalise_bet(value, market) if value is not None else None
-    except (SimInputError, TypeError, ValueError, IndexError):
+        value = game.bet_from_prediction(market, prediction)
+        return normalise_bet(game, value, market) if value is not None else None
+    except (SimInputError, TypeError, ValueError, IndexError, KeyError):
         return None
+
+
+_CANONICAL: dict[str, dict[str, str]] = {}  # game code -> {lower-case bet: bet}
 
 
 # -- vectorised helpers ------------------------------------------------------------

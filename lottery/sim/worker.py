@@ -26,13 +26,12 @@ import redis
 
 from lottery import keys
 from lottery.config import Settings
-from lottery.evaluation import recorder
 from lottery.events import publish_event, read_events_after
-from lottery.games import GAMES, WinGo
+from lottery.games import GAMES, Game
 from lottery.loop import StoppableLoop
 from lottery.sim import sessions
 from lottery.sim.strategies import SimInputError
-from lottery.store import draws, heartbeat, predictions
+from lottery.store import draws, heartbeat, predictions, scores
 
 HEARTBEAT_TTL = 30
 HEARTBEAT_EVERY = 5.0
@@ -140,7 +139,8 @@ class SimulatorWorker(StoppableLoop):
                           f"{self.settings.simulator_max_sessions}); stop one first")
         game = GAMES[command["game"]]
         latest = draws.latest_issue(self.r, game.code)
-        config = sessions.parse_start(command["payload"])  # validated again: the queue is input too
+        # Validated again: the queue is input too.
+        config = sessions.parse_start(game, command["payload"])
         session = sessions.new_session(session_id, game.code, config, latest, now)
         notes = [{"issue": latest, "timestamp": session["started_at"],
                   "message": "session started: bets begin with the next open issue"}]
@@ -187,27 +187,28 @@ class SimulatorWorker(StoppableLoop):
         game = GAMES[code]
         try:
             game.issue_ordinal(issue)
-            digit = game.parse_outcome(data.get("number")) if kind == "draw" else None
-        except ValueError:
-            self.log.warning("ignoring a %s event with a malformed issue or number", kind)
+            # The draw event carries the stored record's fields: decode, then validate.
+            outcome = game.parse_outcome(game.decode_outcome(data)) if kind == "draw" else None
+        except (KeyError, TypeError, ValueError):
+            self.log.warning("ignoring a %s event with a malformed issue or outcome", kind)
             return
         now = self.clock()
         for session in running:
             if kind == "draw":
-                self._on_draw(session, game, issue, digit, now)
+                self._on_draw(session, game, issue, outcome, now)
             else:
                 notes = self._on_prediction(session, game, issue, now)
                 if notes is not None:
                     self._save(session, notes, None)
 
-    def _on_draw(self, session: dict, game: WinGo, issue: str, digit: int, now: float) -> None:
+    def _on_draw(self, session: dict, game: Game, issue: str, outcome, now: float) -> None:
         for done in (session["start_after_issue"], session["last_simulated_issue"]):
             if done is not None and game.issue_ordinal(issue) <= game.issue_ordinal(done):
                 return  # before the session, or already settled: idempotent
         history = self._settle_stale(session, game, issue, now)
         pending = session["pending"]
         if pending and pending["issue"] == issue:
-            history.append(sessions.settle(session, game, issue, digit, now))
+            history.append(sessions.settle(session, game, issue, outcome, now))
             action = "settled"
         else:
             active = any(s["is_active"] for s in session["bet_strategies"].values())
@@ -219,14 +220,14 @@ class SimulatorWorker(StoppableLoop):
             history += self._try_place(session, game, game.next_issue(issue), now)
         self._save(session, history, action, issue)
 
-    def _on_prediction(self, session: dict, game: WinGo, issue: str, now: float):
+    def _on_prediction(self, session: dict, game: Game, issue: str, now: float):
         """Try to place bets for `issue`; return history notes, or None when nothing changed."""
         notes = self._settle_stale(session, game, issue, now)
         notes += self._try_place(session, game, issue, now)
         placed = session["pending"] is not None and session["pending"]["issue"] == issue
         return notes if notes or placed else None
 
-    def _settle_stale(self, session: dict, game: WinGo, issue: str, now: float) -> list[dict]:
+    def _settle_stale(self, session: dict, game: Game, issue: str, now: float) -> list[dict]:
         """Close a bet on an issue before `issue` whose draw event never came.
 
         It is settled from the stored draw when there is one, else refunded.
@@ -237,24 +238,24 @@ class SimulatorWorker(StoppableLoop):
         stale = pending["issue"]
         draw = draws.get_draw(self.r, game.code, stale)
         if draw is not None:
-            return [sessions.settle(session, game, stale, int(draw["number"]), now)]
+            return [sessions.settle(session, game, stale, game.decode_outcome(draw), now)]
         note = sessions.void_pending(session, now, "no draw was recorded for this issue")
         session["last_simulated_issue"] = stale
         return [note]
 
-    def _try_place(self, session: dict, game: WinGo, issue: str, now: float) -> list[dict]:
+    def _try_place(self, session: dict, game: Game, issue: str, now: float) -> list[dict]:
         """Place the session's bets for `issue` if it may and its predictions exist."""
         if not sessions.can_place(session, game, issue, now):
             return []
-        wanted = set(sessions.prediction_sources(session).values())
+        wanted = set(sessions.prediction_sources(game, session).values())
         found = {source: self._prediction(game.code, issue, source) for source in wanted}
-        return sessions.place(session, issue, found, now)
+        return sessions.place(session, game, issue, found, now)
 
     def _prediction(self, game_code: str, issue: str, source: str) -> dict | None:
         """Return the prediction `source` stored for `issue` (only ever written before its draw)."""
         if source == sessions.REPORT:
             return predictions.get_prediction(self.r, game_code, issue)
-        return recorder.get_prediction(self.r, game_code, issue, source)
+        return scores.get_prediction(self.r, game_code, issue, source)
 
     def _save(self, session: dict, history: list[dict], action: str | None,
               issue: str | None = None) -> None:

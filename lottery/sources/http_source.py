@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -24,6 +23,7 @@ import tenacity
 
 from lottery.config import Settings
 from lottery.games import Game
+from lottery.httputil import retry_after_seconds
 from lottery.sources.base import Draw, SourceError, make_draw
 
 log = logging.getLogger("lottery.sources.http")
@@ -114,24 +114,6 @@ def safe_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def _retry_after(header: str | None) -> float | None:
-    """Return the seconds a Retry-After header asks for (number or HTTP date), or None."""
-    if not header:
-        return None
-    header = header.strip()
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class HttpSource:
@@ -240,7 +222,7 @@ class HttpSource:
         with self._client.stream("GET", url, headers=self._headers) as resp:
             status = resp.status_code
             if status == 429 or status >= 500:
-                wait = _retry_after(resp.headers.get("Retry-After"))
+                wait = retry_after_seconds(resp.headers.get("Retry-After"))
                 if wait is not None and wait > RETRY_AFTER_CAP:
                     raise SourceError(f"{safe_url(url)}: HTTP {status}, server asks to wait "
                                       f"{wait:.0f} s")

@@ -9,7 +9,7 @@ from lottery.evaluation.audit import DEFAULT_WINDOW, LEVEL, NOTE
 from lottery.games import get_game
 from lottery.store import draws
 
-CACHE_SECONDS = 300  # the cache is keyed by the newest issue; this only bounds its life
+CACHE_SECONDS = 300  # games without a clock: the cache is keyed by the newest issue anyway
 
 
 def audit(r, game_code: str, window: int = DEFAULT_WINDOW) -> dict:
@@ -27,5 +27,8 @@ def audit(r, game_code: str, window: int = DEFAULT_WINDOW) -> dict:
             "level": LEVEL, "tests": game.audit(outcomes),
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "note": NOTE}
-    r.set(cache_key, json.dumps(body, separators=(",", ":")), ex=CACHE_SECONDS)
+    # One period is the most a cached audit can be behind (the newest issue keys it anyway).
+    interval = game.interval_before(latest) if latest else None
+    r.set(cache_key, json.dumps(body, separators=(",", ":")),
+          ex=round(interval) if interval else CACHE_SECONDS)
     return body

@@ -16,9 +16,9 @@ from lottery.web.errors import register_error_handlers
 BLUEPRINT_MODULES = (
     "lottery.web.api",  # core: health, status, prediction, history, fairness, openapi
     "lottery.web.evaluation",  # accuracy scoreboard and randomness audit
-    "lottery.web.insights",  # colour/size insights, reset-streaks
+    "lottery.web.wingo_insights",  # colour/size insights, reset-streaks
     "lottery.web.ai_api",  # AI worker output and toggle
-    "lottery.sim.api",  # /api/simulator/*
+    "lottery.web.simulator",  # /api/simulator/*
     "lottery.web.stream",  # /api/stream (server-sent events)
     "lottery.web.pages",  # dashboard pages
 )
@@ -52,6 +52,14 @@ def create_app(settings: Settings | None = None, redis_client=None) -> Flask:
         app.register_blueprint(module.bp)
     logging.getLogger("lottery.web").debug("app created for games %s", settings.games)
     return app
+
+
+def close_app(app: Flask, timeout: float = 5.0) -> bool:
+    """Stop the app's background threads (prediction cache, stream hub); True once all ended."""
+    from lottery.web.stream import shutdown
+
+    hub_done = shutdown(app)
+    return app.extensions["lottery"]["prediction_cache"].stop(timeout) and hub_done
 
 
 def _project_root():

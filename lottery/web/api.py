@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from lottery import __version__, keys
 from lottery.ai import store as ai_store
 from lottery.games import GAMES
-from lottery.sources.simulated import FORMULA, verify_draw
+from lottery.sources.simulated import verify_draw
 from lottery.store import draws, heartbeat
 from lottery.web.context import (get_game_arg, get_int_arg, get_redis, get_service,
                                  get_settings)
@@ -93,14 +93,14 @@ def history():
     items = draws.recent_draws(r, game.code, per_page, (page - 1) * per_page)
     return jsonify({"game": game.code, "page": page, "per_page": per_page, "total": total,
                     "pages": (total + per_page - 1) // per_page,
-                    "items": [{"issue": d["issue"], **game.describe(d["number"]),
+                    "items": [{"issue": d["issue"], **game.describe(game.decode_outcome(d)),
                                "drawn_at": d.get("drawn_at"), "source": d.get("source")}
                               for d in items]})
 
 
 @bp.get("/api/fairness/<issue>")
 def fairness(issue: str):
-    """Return the commitment, revealed seed and recomputed digit of a simulated draw."""
+    """Return the commitment, revealed seed and recomputed outcome of a simulated draw."""
     game = get_game_arg()
     try:
         game.parse_issue(issue)
@@ -108,20 +108,22 @@ def fairness(issue: str):
         raise bad_request(str(exc), "bad_issue") from None
     r = get_redis()
     record = draws.get_draw(r, game.code, issue)
-    base = {"game": game.code, "issue": issue, "formula": FORMULA}
+    base = {"game": game.code, "issue": issue, "formula": game.fair_formula()}
     if record is None:
         commitment = r.hget(keys.commitments(game.code), issue)
         if commitment is None:
             raise not_found(f"no draw or commitment for {game.code} issue {issue}")
+        due = game.draw_time(issue)
         return jsonify({**base, "status": "pending", "commitment": commitment.decode(),
-                        "draw_at": game.draw_time(issue).isoformat()})
+                        "draw_at": due.isoformat() if due else None})
     if not record.get("seed"):
         raise ApiError(409, "not_simulated",
                        f"{issue} came from the {record.get('source')} source: no seed to reveal")
     previous = draws.get_draw(r, game.code, game.previous_issue(issue))
     check = verify_draw(record, game.code, previous)
     return jsonify({**base, "status": "settled", "commitment": record.get("commitment"),
-                    "seed": record["seed"], "number": record["number"],
+                    "seed": record["seed"],
+                    **game.encode_outcome(game.decode_outcome(record)),
                     "previous_seed": previous.get("seed") if previous else None, **check})
 
 

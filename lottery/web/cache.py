@@ -14,9 +14,8 @@ import os
 import threading
 import time
 
-import redis
-
 from lottery import keys
+from lottery.events import Listener
 from lottery.store.predictions import read_report
 
 log = logging.getLogger("lottery.web.cache")
@@ -47,6 +46,7 @@ class PredictionCache:
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
         self._pid = None
+        self._thread: threading.Thread | None = None
 
     def get(self, game_code: str) -> CachedReport | None:
         """Return the current report of a game, or None when none is stored."""
@@ -67,8 +67,14 @@ class PredictionCache:
         self._entries[game_code] = entry
         return entry
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop the listener; return True once its thread (if any) has finished."""
         self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def _ensure_listener(self) -> None:
         if self.url is None or (self._started and self._pid == os.getpid()):
@@ -80,37 +86,28 @@ class PredictionCache:
             self._pid = os.getpid()
             self._started = True
             self._listening.clear()
-            threading.Thread(target=self._listen, name="prediction-cache", daemon=True).start()
+            self._thread = threading.Thread(target=self._listen, name="prediction-cache",
+                                            daemon=True)
+            self._thread.start()
 
     def _listen(self) -> None:
         from lottery.store.connection import pubsub_client
 
-        backoff = 0.5
-        while not self._stop.is_set():
-            client = pubsub_client(self.url)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(keys.EVENTS_CHANNEL)
-                # Anything published while we were not listening is unknown: drop copies.
-                self._entries.clear()
-                self._listening.set()
-                backoff = 0.5
-                while not self._stop.is_set():
-                    msg = pubsub.get_message(timeout=1.0)
-                    if msg is None:
-                        continue
-                    event = json.loads(msg["data"])
-                    if event.get("type") == "prediction" and event.get("game"):
-                        self.refresh(event["game"])
-            except (redis.RedisError, OSError, ValueError) as exc:
-                log.warning("prediction cache listener lost Redis (%s); retrying",
-                            type(exc).__name__)
-            finally:
-                self._listening.clear()
-                try:
-                    pubsub.close()
-                    client.close()
-                except Exception:  # closing a dead connection may fail; nothing to do
-                    pass
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, 10.0)
+        client = pubsub_client(self.url)
+        try:
+            Listener(lambda: client, (keys.EVENTS_CHANNEL,), self._on_message, stop=self._stop,
+                     on_connected=self._connected, on_lost=self._listening.clear,
+                     backoff=(0.5, 10.0), log=log).run()
+        finally:
+            self._listening.clear()
+            client.close()
+
+    def _connected(self) -> None:
+        # Anything published while we were not listening is unknown: drop copies.
+        self._entries.clear()
+        self._listening.set()
+
+    def _on_message(self, channel: str, data: bytes) -> None:
+        event = json.loads(data)
+        if event.get("type") == "prediction" and event.get("game"):
+            self.refresh(event["game"])

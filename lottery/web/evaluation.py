@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from lottery.evaluation import audit as audit_mod
-from lottery.evaluation.recorder import WINDOW_MAX
-from lottery.evaluation.scoreboard import scoreboard
+from lottery.store.audits import audit as stored_audit
+from lottery.store.scores import WINDOW_MAX, scoreboard
 from lottery.web.context import get_game_arg, get_int_arg, get_redis, get_settings
 
 bp = Blueprint("evaluation", __name__)
@@ -25,10 +25,10 @@ def accuracy():
 def audit():
     """Return the randomness audit of the newest draws."""
     game = get_game_arg()
-    maximum = max(get_settings().max_draws, audit_mod.MIN_RUNS)
+    maximum = max(get_settings().max_draws, audit_mod.MIN_WINDOW)
     window = get_int_arg("window", min(audit_mod.DEFAULT_WINDOW, maximum),
-                         audit_mod.MIN_RUNS, maximum)
-    return jsonify(audit_mod.audit(get_redis(), game.code, window))
+                         audit_mod.MIN_WINDOW, maximum)
+    return jsonify(stored_audit(get_redis(), game.code, window))
 
 
 _GAME = {"name": "game", "in": "query", "schema": {"type": "string", "default": "WinGo_1M"}}
@@ -45,10 +45,11 @@ OPENAPI_PATHS = {
         "responses": {"200": {"description": "{game, window, n_draws, alpha, min_n, rows[], "
                                              "generated_at, note}"}, "400": _ERR}}},
     "/api/audit": {"get": {
-        "summary": "Randomness audit: digit uniformity, Big/Small runs, lag-1 independence",
+        "summary": "Randomness audit of the draw stream (the game's own tests, e.g. WinGo: digit "
+                   "uniformity, runs of sizes, lag-1 independence)",
         "parameters": [_GAME, {"name": "window", "in": "query",
                                "description": "the newest N draws (default 10000)",
-                               "schema": {"type": "integer", "minimum": audit_mod.MIN_RUNS}}],
+                               "schema": {"type": "integer", "minimum": audit_mod.MIN_WINDOW}}],
         "responses": {"200": {"description": "{game, window, n, tests{...}, note}"},
                       "400": _ERR}}},
 }

@@ -28,7 +28,7 @@ from flask import Blueprint, Response, current_app, request
 
 from lottery import keys
 from lottery.config import Settings
-from lottery.events import read_events_after
+from lottery.events import Listener, read_events_after
 from lottery.games import GAMES
 from lottery.store import as_str as _s
 from lottery.web.context import get_game_arg, get_redis, get_settings
@@ -155,62 +155,34 @@ class StreamHub:
         """Ask the hub to stop and end every stream at its next poll (signal-safe)."""
         self._stop.set()
 
-    def close(self) -> None:
-        """Stop the subscription and end every open stream."""
+    def close(self) -> bool:
+        """Stop the subscription and end every open stream; True once its thread has ended."""
         self._stop.set()
         thread = self._thread
+        finished = True
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=self.poll_timeout + 2)
+            finished = not thread.is_alive()
         self.disconnect_all()
+        return finished
 
     # -- the subscription loop ------------------------------------------------
     def _run(self) -> None:
-        delay = 0.25
-        pubsub = None
+        listener = Listener(lambda: self.r, (keys.EVENTS_CHANNEL,), self._on_message,
+                            stop=self._stop, on_connected=self._connected, on_lost=self._ready.clear,
+                            poll=self.poll_timeout, backoff=(0.25, 10.0), log=log)
         try:
-            while not self._stop.is_set():
-                try:
-                    if pubsub is None:
-                        pubsub = self._subscribe()
-                        self._catch_up()
-                        self._ready.set()
-                        delay = 0.25
-                    msg = pubsub.get_message(timeout=self.poll_timeout)
-                    if msg is None:
-                        continue
-                    if msg.get("type") == "message":
-                        self._dispatch(json.loads(msg["data"]))
-                    elif msg.get("type") == "subscribe":
-                        # redis-py re-subscribed by itself after a dropped connection:
-                        # whatever was published in between is only in the stream.
-                        self._catch_up()
-                except redis.RedisError as exc:
-                    # Keep going: clients stay connected and get the catch-up later.
-                    self._ready.clear()
-                    log.warning("events subscription lost (%s); retrying in %.2fs",
-                                type(exc).__name__, delay)
-                    _close_quietly(pubsub)
-                    pubsub = None
-                    self._stop.wait(delay)
-                    delay = min(delay * 2, 10.0)
-                except (ValueError, KeyError, TypeError) as exc:
-                    log.warning("ignoring a malformed event message: %s", exc)
+            listener.run()
         finally:
             self._ready.clear()
-            _close_quietly(pubsub)
             self.disconnect_all()
 
-    def _subscribe(self):
-        pubsub = self.r.pubsub()
-        pubsub.subscribe(keys.EVENTS_CHANNEL)
-        deadline = time.monotonic() + 5.0
-        # Wait for the confirmation: only then is every later publish sure to reach us.
-        while time.monotonic() < deadline and not self._stop.is_set():
-            msg = pubsub.get_message(timeout=0.5)
-            if msg and msg.get("type") == "subscribe":
-                return pubsub
-        _close_quietly(pubsub)
-        raise redis.TimeoutError("no subscribe confirmation")
+    def _connected(self) -> None:
+        self._catch_up()
+        self._ready.set()
+
+    def _on_message(self, channel: str, data: bytes) -> None:
+        self._dispatch(json.loads(data))
 
     def _catch_up(self) -> None:
         if self._newest is None:
@@ -271,16 +243,6 @@ def _close_client(client: StreamClient) -> None:
     client.wake.set()
 
 
-def _close_quietly(pubsub) -> None:
-    if pubsub is None:
-        return
-    try:
-        pubsub.close()
-    except Exception as exc:  # noqa: BLE001 - closing a broken connection may fail any way
-        log.debug("closing the subscription failed: %s", type(exc).__name__)
-
-
-
 def get_hub(app=None) -> StreamHub:
     """Return the app's stream hub, creating it (not yet subscribed) on first use."""
     app = app or current_app
@@ -310,11 +272,10 @@ def _refresher(cache):
     return refresh
 
 
-def shutdown(app) -> None:
-    """Close the app's stream hub, if it was started (process exit, tests)."""
+def shutdown(app) -> bool:
+    """Close the app's stream hub, if it was started (process exit, tests); True once ended."""
     hub = app.extensions.pop("lottery_stream_hub", None)
-    if hub is not None:
-        hub.close()
+    return hub.close() if hub is not None else True
 
 
 def end_streams_on_shutdown(worker) -> None:

@@ -3,7 +3,7 @@
 POST /start, /stop, /config      live sessions (admin token); validated here, applied by the
                                  simulator worker (the single writer of session state)
 GET  /status, /history           session state and its rounds, read straight from Redis
-POST /montecarlo                 S sessions x R rounds on fair random draws (limited)
+POST /montecarlo                 S sessions x R rounds on fair random draws of ?game= (limited)
 POST /backtest                   a strategy replayed over the stored draws of ?game=
 
 A command is answered 200 once the worker applied it, 202 when the worker is
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from lottery.config import DEFAULT_GAME
 from lottery.games import GAMES
 from lottery.sim import backtest, montecarlo, sessions
 from lottery.sim.params import reject_unknown
@@ -31,9 +32,9 @@ HISTORY_PREVIEW = 10  # rounds shown inside /status (the rest via /history)
 @require_admin
 def start():
     """Start a live paper-trading session."""
-    game = _enabled_game()
+    game = get_game_arg()
     body = _json_body()
-    _validated(sessions.parse_start, body)
+    _validated(sessions.parse_start, game, body)
     r = get_redis()
     _require_worker(r)
     running = [s for s in sessions.load_sessions(r) if s["is_running"]]
@@ -126,7 +127,9 @@ def history():
 @bp.post("/montecarlo")
 def monte_carlo():
     """Run a Monte Carlo study of a staking strategy on fair random draws."""
-    study = _validated(montecarlo.parse_study, _json_body(), get_settings().simulator_mc_max_bets)
+    game = get_game_arg()
+    study = _validated(montecarlo.parse_study, game, _json_body(),
+                       get_settings().simulator_mc_max_bets)
     return jsonify(montecarlo.run(study))
 
 
@@ -134,8 +137,8 @@ def monte_carlo():
 def run_backtest():
     """Replay a staking strategy over the stored draws of ?game=."""
     game = get_game_arg()
-    plan = _validated(backtest.parse_backtest, _json_body())
-    return jsonify(_validated(backtest.backtest_stored, get_redis(), game.code, plan))
+    plan = _validated(backtest.parse_backtest, game, _json_body())
+    return jsonify(_validated(backtest.backtest_stored, get_redis(), plan))
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -154,14 +157,6 @@ def _json_body() -> dict:
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object")
     return body
-
-
-def _enabled_game():
-    game = get_game_arg()
-    if game.code not in get_settings().games:
-        raise bad_request(f"{game.code} is not followed by this server (GAMES="
-                          f"{','.join(get_settings().games)})", "game_disabled")
-    return game
 
 
 def _require_worker(r) -> None:
@@ -230,15 +225,19 @@ def _brief(session: dict) -> dict:
 
 # -- OpenAPI ---------------------------------------------------------------------------------
 _GAME = {"name": "game", "in": "query", "schema": {"type": "string", "enum": sorted(GAMES),
-                                                   "default": "WinGo_1M"}}
+                                                   "default": DEFAULT_GAME}}
 _SESSION = {"name": "session_id", "in": "query", "schema": {"type": "string"},
             "description": "default: the newest running session of the game"}
 _ERR = {"description": "error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
 _JSON = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
+# The request shapes are documented for the default game (its session rules and markets).
+_RULES = sessions.session_rules(GAMES[DEFAULT_GAME])
+_MARKETS = "|".join(GAMES[DEFAULT_GAME].bet_groups)
 _STRATEGY = ("{is_active, base_bet, progression (flat|martingale|dalembert|fibonacci|paroli|"
-             "custom), bet_multipliers (or multipliers; default 1,2,4,8,16), target_color|"
-             "target_side|target_number (or target), auto_target}")
+             "custom), bet_multipliers (or multipliers; default 1,2,4,8,16), "
+             + "|".join(rule.target_field for rule in _RULES.strategies.values())
+             + " (or target), auto_target}")
 
 
 def _command(summary: str) -> dict:
@@ -254,9 +253,8 @@ def _command(summary: str) -> dict:
 OPENAPI_PATHS = {
     "/api/simulator/start": _command(
         "Start a live paper session. Body: initial_wallet, simulation_mode "
-        "(main_app_prediction|color_size_prediction|internal_logic|<predictor name>), "
-        "stop_loss, take_profit, max_rounds, color_bet_strategy, big_small_bet_strategy, "
-        "number_bet_strategy, each " + _STRATEGY),
+        f"({'|'.join(_RULES.modes)}|<predictor name>), "
+        f"stop_loss, take_profit, max_rounds, {', '.join(_RULES.strategies)}, each " + _STRATEGY),
     "/api/simulator/stop": _command("Stop a session (body: session_id, optional when one runs); "
                                     "returns its summary"),
     "/api/simulator/config": _command("Change a running session: session_id, simulation_mode, "
@@ -277,13 +275,13 @@ OPENAPI_PATHS = {
         "summary": "Monte Carlo study on fair draws. Body: target, progression, multipliers, "
                    "base_bet, initial_wallet, stop_loss, take_profit, sessions, rounds (<= "
                    "100,000), seed; sessions x rounds <= SIMULATOR_MC_MAX_BETS",
-        "requestBody": _JSON, "responses": {
+        "parameters": [_GAME], "requestBody": _JSON, "responses": {
             "200": {"description": "final wallet quantiles, P(ruin), P(ending up), drawdown, "
                                    "wagered, realised vs expected return per unit"},
             "400": _ERR}}},
     "/api/simulator/backtest": {"post": {
         "summary": "Replay a strategy over the stored draws. Body: target or predictor + market "
-                   "(color|big_small|number), progression, multipliers, base_bet, "
+                   f"({_MARKETS}), progression, multipliers, base_bet, "
                    "initial_wallet, stop_loss, take_profit, draws (<= 100,000), warmup, "
                    "path_points",
         "parameters": [_GAME], "requestBody": _JSON, "responses": {

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, jsonify, request
 
-from lottery.evaluation import insights
+from lottery.store import wingo_insights as insights
 from lottery.web.auth import require_admin
 from lottery.web.context import get_game_arg, get_redis
 from lottery.web.errors import bad_request
