@@ -60,6 +60,15 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    origins = _list(env, name)
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ConfigError(f"{name}: {origin!r} is not an origin like https://example.org "
+                              "(scheme and host, no path)")
+    return origins
+
+
 def redact_url(url: str | None) -> str | None:
     """Return the URL with any password or user info replaced by '***'."""
     if not url:
@@ -79,6 +88,8 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     sse_heartbeat: float = 15.0  # seconds between keep-alive comments on /api/stream
     sse_max_clients: int = 5000  # live /api/stream connections per web process
+    cors_origins: tuple[str, ...] = ()  # origins allowed to call /api/* and /health from a browser
+    environment: str = "local"  # "railway" when Railway set RAILWAY_ENVIRONMENT (upstream field)
     # Games and draw source
     games: tuple[str, ...] = (DEFAULT_GAME,)
     source: str = "simulated"
@@ -145,6 +156,8 @@ class Settings:
             admin_token=env.get("ADMIN_TOKEN", "").strip() or None,
             sse_heartbeat=_float(env, "SSE_HEARTBEAT", 15.0, 0.05),
             sse_max_clients=_int(env, "SSE_MAX_CLIENTS", 5000, 1),
+            cors_origins=_origins(env, "CORS_ORIGINS"),
+            environment="railway" if env.get("RAILWAY_ENVIRONMENT", "").strip() else "local",
             games=games,
             source=source,
             source_url=env.get("SOURCE_URL", "").strip() or None,

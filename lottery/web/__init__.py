@@ -48,10 +48,24 @@ def create_app(settings: Settings | None = None, redis_client=None) -> Flask:
         "prediction_cache": PredictionCache(redis_client, settings.redis_url),
     }
     register_error_handlers(app)
+    _enable_cors(app, settings.cors_origins)
     for module in blueprint_modules():
         app.register_blueprint(module.bp)
     logging.getLogger("lottery.web").debug("app created for games %s", settings.games)
     return app
+
+
+def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:
+    """Let pages on the configured origins call the API from a browser (none by default)."""
+    if not origins:
+        return
+    from flask_cors import CORS
+
+    allowed = "*" if "*" in origins else list(origins)
+    rule = {"origins": allowed, "methods": ["GET", "POST", "OPTIONS"],
+            "allow_headers": ["Content-Type", "Authorization", "If-None-Match", "Last-Event-ID"],
+            "expose_headers": ["ETag"], "max_age": 600}
+    CORS(app, resources={r"/api/*": rule, r"/health": rule})
 
 
 def _project_root():

@@ -24,7 +24,7 @@ STALE_AFTER = 1.0
 
 
 class CachedReport:
-    __slots__ = ("body", "etag", "headers", "at")
+    __slots__ = ("body", "etag", "headers", "at", "_upstream")
 
     def __init__(self, body: bytes):
         self.body = body
@@ -33,6 +33,18 @@ class CachedReport:
         self.headers = {"Content-Type": "application/json", "ETag": f'"{self.etag}"',
                         "Cache-Control": "no-cache"}
         self.at = time.monotonic()
+        self._upstream = None
+
+    def upstream(self, environment: str) -> "CachedReport":
+        """Return the report in the upstream shape, converted once per report."""
+        entry = self._upstream
+        if entry is None:
+            from lottery.report import encode, upstream_report
+
+            # Two requests racing here convert twice and keep either copy: same bytes.
+            entry = CachedReport(encode(upstream_report(json.loads(self.body), environment)))
+            self._upstream = entry
+        return entry
 
 
 class PredictionCache:

@@ -30,8 +30,17 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, "not_found", message)
 
 
-def _body(code: str, message: str, status: int):
-    resp = jsonify({"error": code, "message": message})
+# What upstream's 404 body lists (its clients show it); ours are all in /api/openapi.json.
+UPSTREAM_ENDPOINTS = (
+    "/", "/mixpred/", "/health", "/api/redis/status", "/api/prediction", "/api/ai_prediction",
+    "/api/ai_big_small_accuracy", "/api/status", "/api/ai/status", "/api/ai/start",
+    "/api/ai/stop", "/api/color_insights", "/api/size_insights", "/api/v2/insights",
+    "/admin/reset-streaks")
+
+
+def _body(code: str, message: str, status: int, **extra):
+    # "status": "error" is what upstream clients test for; "error" is our code.
+    resp = jsonify({"error": code, "message": message, "status": "error", **extra})
     resp.status_code = status
     return resp
 
@@ -45,6 +54,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
+        if err.code == 404:  # no such route: upstream's body, plus our code
+            return _body("not_found", "Endpoint not found", 404,
+                         available_endpoints=[*UPSTREAM_ENDPOINTS, "/api/openapi.json"])
         code = (err.name or "error").lower().replace(" ", "_")
         return _body(code, err.description or err.name, err.code or 500)
 
