@@ -34,9 +34,9 @@ def entry(issue=ISSUE, number=7, status="ok"):
     return {**base, "reason": "invalid answer: number must be a digit 0-9, got 12"}
 
 
-def test_ai_prediction_404_then_latest_with_history(client, r):
+def test_ai_prediction_no_data_then_latest_with_history(client, r):
     resp = client.get("/api/ai_prediction")
-    assert resp.status_code == 404 and resp.get_json()["error"] == "not_found"
+    assert resp.status_code == 200 and resp.get_json()["status"] == "no_data"
     second = GAME.next_issue(ISSUE)
     store.save_prediction(r, GAME, entry(ISSUE), 100)
     store.save_prediction(r, GAME, entry(second, status="failed"), 100)
@@ -52,7 +52,7 @@ def test_ai_prediction_404_then_latest_with_history(client, r):
 def test_bad_input_is_a_clear_400(client, url):
     resp = client.get(url)
     assert resp.status_code == 400
-    assert set(resp.get_json()) == {"error", "message"}
+    assert set(resp.get_json()) == {"error", "message", "status"}
 
 
 def test_accuracy_carries_n_chance_and_interval(client, r):
