@@ -32,7 +32,7 @@ HISTORY_PREVIEW = 10  # rounds shown inside /status (the rest via /history)
 def start():
     """Start a live paper-trading session."""
     game = _enabled_game()
-    body = _json_body()
+    body = _upstream_body(_json_body())
     _validated(sessions.parse_start, body)
     r = get_redis()
     _require_worker(r)
@@ -47,7 +47,7 @@ def start():
     if reply is None:
         return _queued(session_id)
     return jsonify({"status": "success", "message": "Simulator session started (paper money).",
-                    "session_id": session_id, "state": reply["state"]})
+                    "session_id": session_id, "state": _state(r, reply["state"])})
 
 
 @bp.post("/stop")
@@ -57,6 +57,10 @@ def stop():
     body = _json_body()
     _validated(reject_unknown, body, ("session_id",))
     r = get_redis()
+    if body.get("session_id") is None and not _running(r):
+        # Upstream answers a stop with nothing running as a success with an empty summary.
+        return jsonify({"status": "success", "message": "No simulator session was running.",
+                        "session_summary": {}})
     session = _find_session(r, body.get("session_id"), running_only=True)
     _require_worker(r)
     reply = _submit(r, "stop", session["session_id"], session["game"], {})
@@ -80,7 +84,7 @@ def config():
     if reply is None:
         return _queued(session["session_id"])
     return jsonify({"status": "success", "message": "Simulator configuration updated.",
-                    "session_id": session["session_id"], "state": reply["state"]})
+                    "session_id": session["session_id"], "state": _state(r, reply["state"])})
 
 
 @bp.get("/status")
@@ -96,12 +100,13 @@ def status():
         return jsonify({"status": "not_initialized",
                         "message": f"no simulator session for {game.code} yet",
                         "sessions": listed, "worker": worker})
-    preview, _ = sessions.read_history(r, session["session_id"], 1, HISTORY_PREVIEW)
-    net = session["total_wallet"] + session["in_play"] - session["initial_wallet"]
-    state = {**session, "prediction_history": preview, "performance_metrics": {
+    state = _state(r, session)
+    net = state["total_wallet"] - session["initial_wallet"]
+    state["performance_metrics"] = {
         "profit_loss": round(net, 6),
         "percentage_change": round(net / session["initial_wallet"] * 100, 6),
-        "is_profitable": net > 0}}
+        "is_profitable": net > 0, "cycle_type": f"{game.period_seconds}-second",
+        "environment": get_settings().environment}
     return jsonify({"status": "success", "state": state, "summary": sessions.summary(session),
                     "sessions": listed, "worker": worker})
 
@@ -118,7 +123,10 @@ def history():
         return jsonify({"status": "not_initialized",
                         "message": f"no simulator session for {game.code} yet"})
     rows, total = sessions.read_history(r, session["session_id"], page, per_page)
-    return jsonify({"status": "success", "session_id": session["session_id"], "history": rows,
+    # history: upstream's entries (one per bet); rounds: ours (one per draw), the page's unit.
+    return jsonify({"status": "success", "session_id": session["session_id"],
+                    "history": sessions.upstream_history(rows, session["simulation_mode"]),
+                    "rounds": rows,
                     "pagination": {"page": page, "per_page": per_page, "total_entries": total,
                                    "total_pages": (total + per_page - 1) // per_page}})
 
@@ -139,6 +147,33 @@ def run_backtest():
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _upstream_body(body: dict) -> dict:
+    """Accept upstream's page body, which nests the strategies under `bet_strategies`."""
+    nested = body.get("bet_strategies")
+    if nested is None:
+        return body
+    if not isinstance(nested, dict):
+        raise bad_request("bet_strategies must be an object of strategy objects")
+    clash = [key for key in nested if key in body]
+    if clash:
+        raise bad_request(f"give {clash[0]} at the top level or in bet_strategies, not both")
+    flat = {k: v for k, v in body.items() if k != "bet_strategies"}
+    flat.update(nested)
+    return flat
+
+
+def _state(r, session: dict) -> dict:
+    """Return a session in upstream's state shape (see sessions.upstream_state)."""
+    preview, _ = sessions.read_history(r, session["session_id"], 1, HISTORY_PREVIEW)
+    return sessions.upstream_state(session, preview, get_settings().environment,
+                                   GAMES[session["game"]].period_seconds)
+
+
+def _running(r) -> bool:
+    game = get_game_arg()
+    return any(s["is_running"] and s["game"] == game.code for s in sessions.load_sessions(r))
+
+
 def _validated(fn, *args):
     """Call a validating function, turning SimInputError into a 400."""
     try:
@@ -256,9 +291,10 @@ OPENAPI_PATHS = {
         "Start a live paper session. Body: initial_wallet, simulation_mode "
         "(main_app_prediction|color_size_prediction|internal_logic|<predictor name>), "
         "stop_loss, take_profit, max_rounds, color_bet_strategy, big_small_bet_strategy, "
-        "number_bet_strategy, each " + _STRATEGY),
+        "number_bet_strategy (top level, or nested in bet_strategies as upstream's page "
+        "sends them), each " + _STRATEGY),
     "/api/simulator/stop": _command("Stop a session (body: session_id, optional when one runs); "
-                                    "returns its summary"),
+                                    "returns its summary (an empty one when none runs)"),
     "/api/simulator/config": _command("Change a running session: session_id, simulation_mode, "
                                       "stop_loss, take_profit, max_rounds, strategy objects; "
                                       "unknown fields are a 400"),

@@ -55,6 +55,11 @@ HISTORY_TTL = 30 * 86_400  # a stopped session's history is kept this long
 REPLY_TTL = 60
 COMMAND_TTL = 300  # a command older than this is answered with an error, not applied
 MAX_QUEUED = 1000
+# Why a session stopped, in words (stop_reason keeps the code).
+STOP_TEXT = {"stopped_by_user": "stopped by user",
+             "insufficient_funds": "the wallet could not cover the next stake",
+             "stop_loss": "stop-loss reached", "take_profit": "take-profit reached",
+             "max_rounds": "round limit reached"}
 DISCLAIMER = ("Paper money only. Nothing here places, automates or recommends real bets; "
               "no staking system beats the house edge.")
 
@@ -283,7 +288,11 @@ def settle(session: dict, game, issue: str, digit: int, now: float) -> dict:
         stats["total_wins" if won else "total_losses"] += 1
         stats["total_wagered"] = _m(stats["total_wagered"] + bet["stake"])
         results.append({**bet, "returned": _m(returned), "profit": _m(returned - bet["stake"]),
-                        "result": "Win" if won else "Loss"})
+                        "result": "Win" if won else "Loss",
+                        # The strategy after this bet (upstream's history shows them).
+                        "win_streak": strategy["current_win_streak"],
+                        "loss_streak": strategy["current_loss_streak"],
+                        "progression_step": strategy["current_progression_step"]})
     session["total_wallet"] = _m(session["total_wallet"] + returned_total)
     session["in_play"] = 0.0
     session["pending"] = None
@@ -367,7 +376,8 @@ def stop(session: dict, reason: str, now: float) -> dict:
     session["stop_reason"] = reason
     session["stopped_at"] = session["updated_at"] = _iso(now)
     _update_stats(session)
-    note = _note(session["last_simulated_issue"], now, f"session stopped: {reason}")
+    note = _note(session["last_simulated_issue"], now,
+                 f"session stopped: {STOP_TEXT.get(reason, reason)}")
     if voided:
         note["voided"] = voided["voided"]
     return note
@@ -421,6 +431,64 @@ def summary(session: dict) -> dict:
         "strategies": strategies, "session_duration": session["started_at"],
         "disclaimer": DISCLAIMER,
     }
+
+
+def upstream_state(session: dict, rounds: list[dict], environment: str,
+                   period_seconds: int) -> dict:
+    """Return a session as upstream's simulator state, with ours alongside.
+
+    Upstream settles a bet in the same step it places it, so its total_wallet
+    always includes every stake: ours does too (total_wallet = available +
+    in play); `available_wallet` is what new bets can use.
+    """
+    state = {**session}
+    state["total_wallet"] = _m(session["total_wallet"] + session["in_play"])
+    state["available_wallet"] = session["total_wallet"]
+    state["cycle_duration"] = period_seconds
+    played = session["total_simulated_rounds"] or session["skipped_rounds"]
+    state["last_cycle_time"] = session["updated_at"] if played else None
+    state["environment"] = environment
+    reason = session["stop_reason"]
+    state["stop_reason_text"] = STOP_TEXT.get(reason, reason) if reason else None
+    state["bet_strategies"] = {
+        key: {**strategy, "max_progression_steps": max(len(strategy["bet_multipliers"]) - 1, 0),
+              "last_updated": session["updated_at"]}
+        for key, strategy in session["bet_strategies"].items()}
+    state["prediction_history"] = upstream_history(rounds, session["simulation_mode"])
+    state["rounds"] = rounds
+    return state
+
+
+def upstream_history(rounds: list[dict], mode: str) -> list[dict]:
+    """Return history rounds (newest first) as upstream's entries: one per bet or message."""
+    out = []
+    for row in rounds:
+        base = {"timestamp": row.get("timestamp"), "issue": row.get("issue")}
+        if "bets" in row:
+            digit = row["outcome"]["number"]
+            for bet in row["bets"]:
+                market = STRATEGIES[bet["strategy"]][0]
+                stake, returned = bet["stake"], bet["returned"]
+                out.append({**base, "actual_outcome_digit": digit, "bet_type": market,
+                            "predicted_value": int(bet["bet"]) if market == "number" else bet["bet"],
+                            "bet_amount": stake,
+                            # The platform's multiplier (2, 1.5, 4.5, 9), before its 2% fee.
+                            "payout_factor": round(returned / (stake * wingo.CONTRACT_FACTOR), 4)
+                            if returned else 0,
+                            "wallet_change": bet["profit"], "current_wallet": row["wallet_after"],
+                            "result": bet["result"], "strategy_key": bet["strategy"],
+                            "strategy_win_streak": bet.get("win_streak", 0),
+                            "strategy_loss_streak": bet.get("loss_streak", 0),
+                            "progression_step": bet.get("progression_step", 0),
+                            "simulation_mode": mode})
+            if row.get("stopped"):
+                out.append({**base, "message": row["stopped"],
+                            "final_wallet": row["wallet_after"]})
+        elif row.get("skipped"):
+            out.append({**base, "message": f"no bet placed: {row.get('reason')}"})
+        else:
+            out.append({**base, "message": row.get("message", "")})
+    return out
 
 
 def _note(issue: str | None, now: float, message: str) -> dict:

@@ -44,7 +44,7 @@ export default {
           state.className = "tag neutral";
         }
         const latest = field(root, "latest");
-        if (ai) {
+        if (ai && ai.status !== "no_data") {
           replace(latest, h("p", {}, h("span", { class: "muted", text: "issue " }), h("span", { class: "mono", text: ai.issue })),
             ai.status === "ok"
               ? h("div", { class: "pred-row" }, ball(ai.number), tag(ai.size), tag(ai.color),

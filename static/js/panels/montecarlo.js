@@ -8,7 +8,8 @@ import { fanChart } from "../charts.js";
 const POINTS = 8;
 
 function stat(label, value, key) {
-  return [h("dt", { text: label }), h("dd", { dataset: key ? { field: key } : {}, text: value })];
+  // One box per label and value, so the grid can never put a label over another value.
+  return h("div", { class: "stat" }, h("dt", { text: label }), h("dd", { dataset: key ? { field: key } : {}, text: value }));
 }
 
 export default {
