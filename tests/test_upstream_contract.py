@@ -153,6 +153,10 @@ def test_ai_prediction_and_accuracy(live):
     assert resp.status_code == 200
     conforms(resp.json, S.AI_ACCURACY)
     assert resp.json["status"] == "early_data" and resp.json["total_predictions"] == 1
+    # The names upstream's dashboards read although its worker never wrote them.
+    assert (resp.json["accuracy"], resp.json["correct"], resp.json["total"]) == (
+        resp.json["overall_accuracy_percentage"], resp.json["correct_predictions"], 1)
+    assert client.get("/api/ai_prediction").json["prediction"] == 7
     assert client.get("/api/ai_big_small_accuracy?game=WinGo_3M").json["status"] == "no_data"
 
 

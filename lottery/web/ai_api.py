@@ -30,7 +30,9 @@ def ai_prediction():
         return jsonify({"status": "no_data",
                         "message": "AI prediction not yet available or AI is disabled.",
                         "game": game.code, "ai_enabled": store.ai_enabled(r, get_settings())})
-    return jsonify({**latest, "environment": get_settings().environment,
+    # `prediction`: the name upstream's hosted dashboard reads (its worker wrote ai_prediction).
+    return jsonify({**latest, "prediction": latest.get("ai_prediction"),
+                    "environment": get_settings().environment,
                     "ai_enabled": store.ai_enabled(r, get_settings()),
                     "history": store.history(r, game.code, limit) if limit else []})
 
@@ -46,7 +48,11 @@ def ai_big_small_accuracy():
     message = ("Collecting data for accuracy calculation..." if n == 0 else
                f"Big/Small accuracy from {n} resolved AI prediction{'s' if n != 1 else ''}; "
                f"compare it with the 50% chance rate and its 95% interval.")
-    return jsonify({**body, "status": status, "message": message})
+    # accuracy/correct/total: the names upstream's dashboards read (its worker wrote others).
+    return jsonify({**body, "status": status, "message": message,
+                    "accuracy": body["overall_accuracy_percentage"],
+                    "correct": body["correct_predictions"],
+                    "total": n})
 
 
 @bp.get("/api/ai/status")
