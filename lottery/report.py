@@ -155,7 +155,7 @@ def build_report(*, game: WinGo, next_issue: str, now: datetime, prediction: Pre
         "fairness": {"commitment": commitment} if commitment else None,
         "disclaimer": DISCLAIMER,
     }
-    report["generation_seconds"] = round(time.perf_counter() - started, 4)
+    report["generation_time_seconds"] = round(time.perf_counter() - started, 4)
     return report
 
 
@@ -342,7 +342,7 @@ def upstream_report(report: dict, environment: str = "local") -> dict:
         "status": "success",
         "timestamp": report.get("timestamp"),
         "worker_environment": environment,
-        "generation_time_seconds": float(report.get("generation_seconds") or 0.0),
+        "generation_time_seconds": float(report.get("generation_time_seconds") or 0.0),
         "ai_enabled": bool(report.get("ai_enabled")),
         # Ours, in names upstream does not use: the honest context and the period clock.
         "game": game_code,

@@ -85,7 +85,8 @@ def read(r, game_code: str, kind: str) -> dict:
         if not history or history[0]["issue"] != pending["issue"]:
             history = [{"issue": pending["issue"], f"predicted_{kind}": pending.get(f"next_{kind}"),
                         f"actual_{kind}": None, "actual_number": None, "result": None,
-                        "prediction_time": pending.get("last_updated"),
+                        "prediction_time": _published(game, pending["issue"])
+                        or pending.get("last_updated"),
                         "rule_name": pending.get("rule_name"),
                         "confidence": pending.get("confidence")}, *history][:HISTORY_SHOWN]
     return {f"{kind}_prediction": pending,
