@@ -367,6 +367,7 @@ PAGES = ("/", "/simulator", "/fairness", "/mixpred/")
 def _session_with_history(site, settings, redis_url):
     """A running paper session with a settled round (so the history table has rows)."""
     site.start_simulator_worker(settings, redis_url)
+    site.sim_worker.beat(force=True)  # alive from now on, whether or not its loop has begun
     body = {"initial_wallet": 1000, "simulation_mode": "internal_logic",
             "big_small_bet_strategy": {"is_active": True, "target_side": "Big"},
             "color_bet_strategy": {"is_active": True, "target_color": "Green"}}

@@ -46,12 +46,9 @@ def live(redis_url, tmp_path_factory):
     worker = Worker(settings, r, build_source(settings, r), clock=clock)
     worker.step(GAME.code)
     sim = SimulatorWorker(settings, redis.Redis.from_url(redis_url), redis.Redis.from_url(redis_url))
+    sim.beat(force=True)  # alive from now on, whether or not its loop has begun
     thread = threading.Thread(target=sim.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not r.exists(keys.heartbeat(keys.SIM_WORKER)):
-        assert time.monotonic() < deadline, "the simulator worker did not start"
-        time.sleep(0.02)
     client = app.test_client()
     # The upstream page's body: strategies nested under bet_strategies, multipliers as text.
     started = client.post("/api/simulator/start", headers=AUTH, json={
@@ -75,10 +72,13 @@ def live(redis_url, tmp_path_factory):
             "2026-01-01T00:00:00+00:00", "number": 7, "size": "Big", "color": "Green",
             "confidence": None, "ai_prediction": 7, "ai_predicted_category": "big"}, 100)
     ai_store.resolve(r, GAME.code, settled["issue"], settled["number"])
+    events = r.pubsub()
+    events.subscribe(keys.EVENTS_CHANNEL)
     deadline = time.monotonic() + 10
     while client.get("/api/simulator/status").json["state"]["total_simulated_rounds"] < 3:
         assert time.monotonic() < deadline, "the simulator worker settled nothing"
-        time.sleep(0.05)
+        events.get_message(timeout=0.5)  # the worker announces each settlement
+    events.close()
     yield app, client, r
     sim.request_stop()
     thread.join(10)
