@@ -202,8 +202,16 @@ def ai_accuracy(game: str) -> str:
 
 
 def ai_claim(game: str, issue: str) -> str:
-    """Set once (NX, with expiry) by the replica that asks the provider about an issue."""
+    """Short lease (NX, value: the owner's process token) held while asking about an issue."""
     return game_prefix(game) + f"ai:claim:{issue}"
+
+
+def ai_open(game: str) -> str:
+    """Sorted set of issues the AI worker started on and has no stored answer for yet."""
+    return game_prefix(game) + "ai:open"
+
+
+AI_RECENT = AI_PREFIX + "recent"  # capped list of the latest outcomes ("1" ok, "0" failed)
 
 # --- simulator (issue 5) -------------------------------------------------------
 SIM_PREFIX = PREFIX + "sim:"
