@@ -357,3 +357,19 @@ def test_board_on_a_phone_in_dark_mode(site, tab):
     page.reload()
     wait_ready(page, "prediction")
     assert page.evaluate(dark) == "rgb(245, 246, 248)"
+
+
+def test_the_ai_badge_shows_the_recent_failure_rate(site, tab):
+    ai_store.set_flag(site.r, True)
+    site.r.hset(keys.AI_STATUS, "key_configured", "1")
+    for n in range(9):
+        ai_store.record_outcome(site.r, {"game": GAME.code, "issue": str(n), "status": "failed",
+                                         "reason": "HTTP 500", "timestamp": "t"})
+    ai_store.record_outcome(site.r, {"game": GAME.code, "issue": "9", "status": "ok",
+                                     "timestamp": "t"})
+    page = tab().page
+    page.goto(site.url + "/")
+    wait_ready(page, "ai")
+    badge = panel(page, "ai").locator('[data-field="ai-state"]')
+    expect(badge).to_have_text("enabled · 9 of the last 10 failed")
+    expect(badge).to_have_class("tag bad")
