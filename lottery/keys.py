@@ -244,6 +244,16 @@ def telegram_sent(game: str, issue: str) -> str:
     return BOT_PREFIX + f"sent:{game}:{issue}"
 
 
+def telegram_delivery(game: str, issue: str) -> str:
+    """Hash chat id -> delivery state of an issue: queued, on the wire (owner), done, failed."""
+    return BOT_PREFIX + f"delivery:{game}:{issue}"
+
+
+def bot_process(token: str) -> str:
+    """Expiring key: a bot process is alive while it exists (its in-flight sends are its own)."""
+    return BOT_PREFIX + f"process:{token}"
+
+
 def telegram_schedule_done(chat_id: int | str, local_day: str, hhmm: str, kind: str) -> str:
     """Set once (NX, with expiry) when a chat's scheduled reminder or start has fired."""
     return BOT_PREFIX + f"sched:{chat_id}:{local_day}:{hhmm}:{kind}"

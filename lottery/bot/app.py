@@ -63,7 +63,7 @@ def build_application(settings: Settings, r, *, clock: Callable[[], datetime] = 
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings.telegram_api_base_url))
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
+        .rate_limiter(sender.GuardedRateLimiter(rate_limiter or AIORateLimiter(max_retries=5)))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

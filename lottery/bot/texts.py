@@ -7,6 +7,7 @@ unless the scoreboard says otherwise; nothing suggests raising a stake.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from lottery.games import get_game
 from lottery.predictors.base import hits as score_hits
@@ -26,6 +27,16 @@ USAGE = {
                 "/schedule alone shows the buttons",
     "broadcast": "Usage: /broadcast TEXT",
 }
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """Return "1 hit", "2 hits", "0 misses": the count with the word in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def counts(wins: int, losses: int) -> str:
+    """Return "1 hit / 0 misses"."""
+    return f"{plural(wins, 'hit')} / {plural(losses, 'miss', 'misses')}"
 
 
 def pct(x: float | None) -> str:
@@ -71,15 +82,30 @@ def previous_line(game_code: str, previous: dict | None) -> str | None:
 
 def session_line(wins: int, losses: int, win_limit: int) -> str:
     """Return the session counters line."""
-    target = f" (target {win_limit} hits)" if win_limit else ""
-    return f"Session: {wins} hits / {losses} misses on Big/Small calls{target}"
+    target = f" (target {plural(win_limit, 'hit')})" if win_limit else ""
+    return f"Session: {counts(wins, losses)} on Big/Small calls{target}"
+
+
+def draw_line(game_code: str, issue: str, now: datetime, tz: str = "UTC") -> str:
+    """Return when an issue is drawn, in the chat's timezone, and how long until then."""
+    at = get_game(game_code).draw_time(issue)
+    seconds = int((at - now).total_seconds())
+    local = at.astimezone(ZoneInfo(tz))
+    when = f"{local:%H:%M:%S} {tz}"
+    if seconds <= 0:
+        return f"Drawn at {when}."
+    wait = plural(seconds, "second") if seconds < 120 else plural(round(seconds / 60), "minute")
+    return f"Draw at {when} (in {wait}); the next prediction follows it."
 
 
 def prediction_text(report: dict, previous: dict | None = None,
-                    session: tuple[int, int, int] | None = None) -> str:
+                    session: tuple[int, int, int] | None = None, *,
+                    now: datetime | None = None, tz: str = "UTC") -> str:
     """Return the short live message for a report's next issue."""
     lines = [f"{report['game']} · issue {report['next_issue']}",
              f"Prediction: {_call(report['prediction'])}"]
+    if now is not None:
+        lines.append(draw_line(report["game"], report["next_issue"], now, tz))
     prev = previous_line(report["game"], previous)
     if prev:
         lines.append(prev)
@@ -194,9 +220,10 @@ def status_text(state, now_local, today: str) -> str:
         lines.append(session_line(state.session_wins, state.session_losses, state.win_limit))
     else:
         lines.append("Session stopped (/start begins one)"
-                     + (f"; win target {state.win_limit} hits" if state.win_limit else ""))
+                     + (f"; win target {plural(state.win_limit, 'hit')}" if state.win_limit
+                        else ""))
     wins, losses = state.today_counts(today)
-    lines.append(f"Today ({today}): {wins} hits / {losses} misses")
+    lines.append(f"Today ({today}): {counts(wins, losses)}")
     lines.append("Daily starts: " + (", ".join(state.schedules) if state.schedules else "none"))
     lines.append(FOOTER)
     return "\n".join(lines)
