@@ -627,3 +627,126 @@ def test_a_bot_killed_mid_broadcast_loses_no_chat_and_sends_none_twice(r, fake, 
     if unknown:
         logged = "\n".join(rec.getMessage() for rec in caplog.records)
         assert "not resent to" in logged and ", ".join(map(str, unknown)) in logged
+
+
+# -- sessions are not reset without asking; schedules respect a reached target (issue 16) ---
+def test_start_or_game_on_a_running_session_asks_before_resetting(r, fake, bot_settings, clock):
+    chat = 1401
+    subscribe(r, [chat], clock.now())
+    chats.record_outcomes(r, [(chat, True, "2026-03-01")])
+
+    async def scenario():
+        async with running(make_app(bot_settings, clock)):
+            for n, command in enumerate(["/START", "/game wingo_1m", "/start"], start=1):
+                fake.command(chat, command)
+                await fake.reply_to(chat, n)
+            assert chats.get_chat(r, chat).session_wins == 1  # nothing was reset
+            fake.button(chat, "reset:WinGo_1M")
+            await fake.reply_to(chat, 4)
+            fake.command(chat, "/game WINGO_30S")
+            await fake.reply_to(chat, 5)
+        return fake.texts(chat)
+
+    texts_ = arun(scenario())
+    for text in texts_[:3]:
+        assert text.startswith("Your WinGo_1M session is already running: 1 hit / 0 misses")
+        assert "/reset" in text
+    buttons = [json.loads(s.params["reply_markup"]) for s in fake.sent if "reply_markup" in s.params]
+    assert buttons[0]["inline_keyboard"][0][0]["callback_data"] == "reset:WinGo_1M"
+    assert texts_[3].startswith("New WinGo_1M session started: counts are back to 0")
+    assert texts_[4].startswith("Switched to WinGo_30S: the WinGo_1M session ended "
+                                "(0 hits / 0 misses)")
+    state = chats.get_chat(r, chat)
+    assert (state.game, state.subscribed, state.session_wins) == ("WinGo_30S", True, 0)
+
+
+def test_a_daily_start_does_not_undo_a_win_target_reached_that_day(r, fake, bot_settings, clock):
+    chat = 1501
+    subscribe(r, [chat], clock.now())
+    chats.set_fields(r, chat, win_limit=1)
+    chats.toggle_schedule(r, chat, "12:02")
+
+    async def scenario():
+        app = make_app(bot_settings, clock)
+        async with running(app):
+            await fake.reply_to(chat, 1)  # the 5-minute reminder, fired at start
+            seed(r, clock.now())
+            await fake.reply_to(chat, 2)
+            clock.advance(60)
+            seed(r, clock.now(), previous_digit=9)  # a hit: the target of 1 is reached
+            await fake.reply_to(chat, 3)
+            clock.advance(45)  # 12:02:15: the daily start is due
+            assert await app.bot_data["service"].run_schedules() == 1
+            return await fake.reply_to(chat, 4)
+
+    texts_ = arun(scenario())
+    assert texts_[0].startswith("Reminder: your daily WinGo_1M session starts at 12:02")
+    assert texts_[2].startswith(f"{GAME}: win target reached — session ended.")
+    assert texts_[3].startswith("Daily start 12:02 skipped: your win target was reached today")
+    assert not chats.get_chat(r, chat).subscribed
+
+
+def test_ai_on_without_a_key_says_it_cannot_and_changes_nothing(r, fake, bot_settings, clock):
+    r.hset(keys.AI_STATUS, "key_configured", "0")  # as the AI worker reports it
+
+    async def scenario():
+        async with running(make_app(bot_settings, clock)):
+            fake.command(ADMIN, "/ai_on")
+            return await fake.reply_to(ADMIN)
+
+    assert arun(scenario())[0].startswith(
+        "The AI cannot be switched on: the AI worker has no API key (set AI_API_KEYS")
+    assert r.get(keys.AI_ENABLED) is None
+
+
+def test_stats_leads_with_the_live_predictor_and_shows_the_rest_on_request(r, fake, bot_settings,
+                                                                          clock):
+    first = seed(r, clock.now() - timedelta(seconds=60), publish=False)
+    recorder.record(r, GAME, first, {"markov": from_probs("markov", [0.1] * 10)})
+    seed(r, clock.now(), previous_digit=8, publish=False)  # resolves both predictors
+
+    async def scenario():
+        async with running(make_app(bot_settings, clock)):
+            fake.command(106, "/stats")
+            await fake.reply_to(106, 1)
+            fake.button(106, "stats:all")
+            await fake.reply_to(106, 2)
+            fake.command(106, "/stats ALL")
+            return await fake.reply_to(106, 3)
+
+    short, from_button, full = arun(scenario())
+    assert short.split("\n")[2] == "Live calls come from predictor: overdue"
+    assert "Big/Small: 1/1 hits = 100.0% (n=1; chance 50.0%; 95% CI" in short
+    assert "/stats all" in short and "markov" not in short
+    button = json.loads(next(s.params["reply_markup"] for s in fake.sent
+                             if "reply_markup" in s.params))
+    assert button["inline_keyboard"][0][0]["callback_data"] == "stats:all"
+    assert from_button == full
+    assert full.split("\n")[2] == "Live calls come from predictor: overdue"
+    assert "Predictor: markov" in full and "/stats all" not in full
+
+
+def test_the_bot_warms_what_the_first_stats_needs_at_start(fake, redis_url, tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "REDIS_URL": redis_url, "TELEGRAM_BOT_TOKEN": fake.token,
+           "TELEGRAM_API_BASE_URL": fake.base_url, "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
+    # -X importtime writes a line per module as it is imported.
+    proc = subprocess.Popen([sys.executable, "-X", "importtime", str(root / "bot.py")],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        while "/stats warmed in" not in line:
+            assert line, "the bot exited before warming /stats"
+            line = proc.stdout.readline()
+        fake.command(1302, "/stats")
+        fake.wait_for(lambda f: len(f.texts(1302)) >= 1, timeout=30)
+        proc.send_signal(signal.SIGTERM)
+        after_warm, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert fake.texts(1302)[0].startswith("WinGo_1M scoreboard")
+    imported_later = [l for l in after_warm.splitlines() if l.startswith("import time:")]
+    assert not [l for l in imported_later if "scipy" in l or "lottery.evaluation" in l]

@@ -34,7 +34,7 @@ local losses = tonumber(redis.call('HGET', h, 'session_losses') or '0')
 local limit = tonumber(redis.call('HGET', h, 'win_limit') or '0')
 local ended = 0
 if limit > 0 and wins >= limit then
-  redis.call('HSET', h, 'subscribed', '0')
+  redis.call('HSET', h, 'subscribed', '0', 'target_day', ARGV[1])
   redis.call('SREM', KEYS[2], ARGV[3])
   ended = 1
 end
@@ -140,6 +140,7 @@ class ChatState:
     day: str = ""  # the chat's local date the day counters belong to
     day_wins: int = 0
     day_losses: int = 0
+    target_day: str = ""  # the chat's local date its win target last ended a session
     schedules: list[str] = field(default_factory=list)  # "HH:MM", sorted
 
     def today_counts(self, local_day: str) -> tuple[int, int]:
@@ -163,6 +164,7 @@ def _parse(chat_id: int, raw: dict) -> ChatState:
         day=data.get("day", ""),
         day_wins=int(data.get("day_wins") or 0),
         day_losses=int(data.get("day_losses") or 0),
+        target_day=data.get("target_day", ""),
         schedules=sorted(k[len(SCHED_PREFIX):] for k in data if k.startswith(SCHED_PREFIX)),
     )
 

@@ -304,6 +304,12 @@ class BotService:
             await self.send(state.chat_id, f"Daily start {item.hhmm}: your session is already "
                             "running.")
             return
+        if state.target_day == item.local_day:
+            # The chat reached its win target today: a schedule must not undo that stop.
+            await self.send(state.chat_id, f"Daily start {item.hhmm} skipped: your win target "
+                            "was reached today and that session ended. /start begins a new "
+                            "one if you want it.")
+            return
         await self.start_session(state.chat_id, game)
         await self.send(state.chat_id, f"Daily session started ({item.hhmm} {state.tz}) for "
                         f"{game}. /stop ends it.")
@@ -321,6 +327,10 @@ class BotService:
         self.first_tick = asyncio.Event()  # set after the first housekeeping pass
         self._loops = [asyncio.create_task(self.listen(), name="bot:listen"),
                        asyncio.create_task(self.housekeeping(), name="bot:housekeeping")]
+
+    def background(self, coro, name: str) -> None:
+        """Run a coroutine alongside the loops (cancelled with them on stop)."""
+        self._loops.append(asyncio.create_task(coro, name=name))
 
     async def stop(self) -> None:
         """Finish the current delivery chunk (bounded by stop_grace), then stop everything."""

@@ -172,16 +172,29 @@ def stat_line(label: str, row: dict) -> str:
             f"95% CI {pct(lo)}–{pct(hi)}) — {verdict_words(row.get('verdict'))}")
 
 
-def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]]) -> str:
-    """Return the scoreboard: per predictor, each market's honest figures."""
+def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]],
+               live: str | None = None, show_all: bool = False) -> tuple[str, bool]:
+    """Return the scoreboard led by the predictor behind the live calls, and whether more
+    predictors were left out (shown by `/stats all`)."""
     lines = [f"{game_code} scoreboard (all draws are random; chance is the baseline)"]
     if not sections:
         lines.append("No settled predictions yet.")
-    for title, rows in sections:
+        return "\n".join(lines), False
+    lead = next((i for i, (title, _) in enumerate(sections)
+                 if live and title.rsplit(": ", 1)[-1] == live), None)
+    ordered = sections if lead is None else [sections[lead]] + sections[:lead] + sections[lead + 1:]
+    shown = ordered if show_all else ordered[:1]
+    for n, (title, rows) in enumerate(shown):
         lines.append("")
+        if n == 0 and lead is not None:
+            title = f"Live calls come from {title[0].lower()}{title[1:]}"
         lines.append(title)
         lines += [stat_line(label, row) for label, row in rows]
-    return "\n".join(lines)
+    more = len(ordered) - len(shown)
+    if more:
+        lines += ["", f"{plural(more, 'other predictor')} measured the same way: /stats all "
+                      "(or the button) shows them."]
+    return "\n".join(lines), bool(more)
 
 
 def fair_text(game_code: str, record: dict, check: dict, formula: str) -> str:
@@ -262,10 +275,12 @@ def help_text(is_admin: bool, games: tuple[str, ...]) -> str:
         "Live WinGo predictions, measured honestly against chance.",
         "/start — follow the live feed (starts a session)",
         "/stop — stop the feed",
+        "/reset — start a new session (counts back to 0)",
         f"/game CODE — switch game ({', '.join(games)})",
         "/prediction — the latest prediction",
         "/history — the last 10 draws with our calls and hits",
-        "/stats — the scoreboard (n, chance rate, 95% interval, verdict)",
+        "/stats — how the predictor behind the live calls does (n, chance rate, 95% interval, "
+        "verdict); /stats all — every predictor",
         "/fair ISSUE — the fairness proof of a simulated draw",
         "/status — this session and today's hits/misses",
         "/winlimit N — end the session after N correct Big/Small calls (off to clear)",
