@@ -202,8 +202,16 @@ def ai_accuracy(game: str) -> str:
 
 
 def ai_claim(game: str, issue: str) -> str:
-    """Set once (NX, with expiry) by the replica that asks the provider about an issue."""
+    """Short lease (NX, value: the owner's process token) held while asking about an issue."""
     return game_prefix(game) + f"ai:claim:{issue}"
+
+
+def ai_open(game: str) -> str:
+    """Sorted set of issues the AI worker started on and has no stored answer for yet."""
+    return game_prefix(game) + "ai:open"
+
+
+AI_RECENT = AI_PREFIX + "recent"  # capped list of the latest outcomes ("1" ok, "0" failed)
 
 # --- simulator (issue 5) -------------------------------------------------------
 SIM_PREFIX = PREFIX + "sim:"
@@ -234,6 +242,16 @@ TELEGRAM_SCHEDULED = BOT_PREFIX + "scheduled_chats"  # set of chat ids with dail
 def telegram_sent(game: str, issue: str) -> str:
     """Set of chat ids already sent an issue's prediction (expires a few periods later)."""
     return BOT_PREFIX + f"sent:{game}:{issue}"
+
+
+def telegram_delivery(game: str, issue: str) -> str:
+    """Hash chat id -> delivery state of an issue: queued, on the wire (owner), done, failed."""
+    return BOT_PREFIX + f"delivery:{game}:{issue}"
+
+
+def bot_process(token: str) -> str:
+    """Expiring key: a bot process is alive while it exists (its in-flight sends are its own)."""
+    return BOT_PREFIX + f"process:{token}"
 
 
 def telegram_schedule_done(chat_id: int | str, local_day: str, hhmm: str, kind: str) -> str:

@@ -127,6 +127,22 @@ def test_status_reports_calls_errors_latency_and_never_a_key(client, r):
     assert body["last_failure"]["reason"].startswith("invalid answer")
     assert body["model"] == "sonar" and body["worker"]["state"] == "running"
     assert b"SECRET" not in resp.data
+    # The recent failure rate, so a run of failures shows next to "enabled".
+    assert body["recent"] == {"n": 2, "failures": 1, "failure_rate": 0.5}
+
+
+def test_status_times_are_all_iso_8601(client, r):
+    from datetime import datetime
+
+    from lottery.store import heartbeat
+
+    heartbeat.beat(r, store.PROCESS, "test-process", 90)
+    store.set_worker_fields(r, worker_state="running", started_at=store.now_iso())
+    store.record_outcome(r, entry())
+    body = client.get("/api/ai/status").get_json()
+    for value in (body["timestamp"], body["worker"]["started_at"], body["worker"]["last_seen"],
+                  body["last_success"]["at"]):
+        assert isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
 
 
 def test_latencies_are_bounded(r):

@@ -455,3 +455,17 @@ def test_wording_of_streaks_and_of_a_stopped_session(site, tab, settings, redis_
     expect(state).to_have_text("stopped: stopped by user")
     expect(panel(page, "sim-history")).to_contain_text("session stopped: stopped by user")
     assert "stopped_by_user" not in page.locator("main").inner_text()
+def test_the_ai_badge_shows_the_recent_failure_rate(site, tab):
+    ai_store.set_flag(site.r, True)
+    site.r.hset(keys.AI_STATUS, "key_configured", "1")
+    for n in range(9):
+        ai_store.record_outcome(site.r, {"game": GAME.code, "issue": str(n), "status": "failed",
+                                         "reason": "HTTP 500", "timestamp": "t"})
+    ai_store.record_outcome(site.r, {"game": GAME.code, "issue": "9", "status": "ok",
+                                     "timestamp": "t"})
+    page = tab().page
+    page.goto(site.url + "/")
+    wait_ready(page, "ai")
+    badge = panel(page, "ai").locator('[data-field="ai-state"]')
+    expect(badge).to_have_text("enabled · 9 of the last 10 failed")
+    expect(badge).to_have_class("tag bad")

@@ -7,6 +7,7 @@ unless the scoreboard says otherwise; nothing suggests raising a stake.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from lottery.games import get_game
 from lottery.predictors.base import hits as score_hits
@@ -26,6 +27,16 @@ USAGE = {
                 "/schedule alone shows the buttons",
     "broadcast": "Usage: /broadcast TEXT",
 }
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """Return "1 hit", "2 hits", "0 misses": the count with the word in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def counts(wins: int, losses: int) -> str:
+    """Return "1 hit / 0 misses"."""
+    return f"{plural(wins, 'hit')} / {plural(losses, 'miss', 'misses')}"
 
 
 def pct(x: float | None) -> str:
@@ -71,15 +82,30 @@ def previous_line(game_code: str, previous: dict | None) -> str | None:
 
 def session_line(wins: int, losses: int, win_limit: int) -> str:
     """Return the session counters line."""
-    target = f" (target {win_limit} hits)" if win_limit else ""
-    return f"Session: {wins} hits / {losses} misses on Big/Small calls{target}"
+    target = f" (target {plural(win_limit, 'hit')})" if win_limit else ""
+    return f"Session: {counts(wins, losses)} on Big/Small calls{target}"
+
+
+def draw_line(game_code: str, issue: str, now: datetime, tz: str = "UTC") -> str:
+    """Return when an issue is drawn, in the chat's timezone, and how long until then."""
+    at = get_game(game_code).draw_time(issue)
+    seconds = int((at - now).total_seconds())
+    local = at.astimezone(ZoneInfo(tz))
+    when = f"{local:%H:%M:%S} {tz}"
+    if seconds <= 0:
+        return f"Drawn at {when}."
+    wait = plural(seconds, "second") if seconds < 120 else plural(round(seconds / 60), "minute")
+    return f"Draw at {when} (in {wait}); the next prediction follows it."
 
 
 def prediction_text(report: dict, previous: dict | None = None,
-                    session: tuple[int, int, int] | None = None) -> str:
+                    session: tuple[int, int, int] | None = None, *,
+                    now: datetime | None = None, tz: str = "UTC") -> str:
     """Return the short live message for a report's next issue."""
     lines = [f"{report['game']} · issue {report['next_issue']}",
              f"Prediction: {_call(report['prediction'])}"]
+    if now is not None:
+        lines.append(draw_line(report["game"], report["next_issue"], now, tz))
     prev = previous_line(report["game"], previous)
     if prev:
         lines.append(prev)
@@ -146,16 +172,29 @@ def stat_line(label: str, row: dict) -> str:
             f"95% CI {pct(lo)}–{pct(hi)}) — {verdict_words(row.get('verdict'))}")
 
 
-def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]]) -> str:
-    """Return the scoreboard: per predictor, each market's honest figures."""
+def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]],
+               live: str | None = None, show_all: bool = False) -> tuple[str, bool]:
+    """Return the scoreboard led by the predictor behind the live calls, and whether more
+    predictors were left out (shown by `/stats all`)."""
     lines = [f"{game_code} scoreboard (all draws are random; chance is the baseline)"]
     if not sections:
         lines.append("No settled predictions yet.")
-    for title, rows in sections:
+        return "\n".join(lines), False
+    lead = next((i for i, (title, _) in enumerate(sections)
+                 if live and title.rsplit(": ", 1)[-1] == live), None)
+    ordered = sections if lead is None else [sections[lead]] + sections[:lead] + sections[lead + 1:]
+    shown = ordered if show_all else ordered[:1]
+    for n, (title, rows) in enumerate(shown):
         lines.append("")
+        if n == 0 and lead is not None:
+            title = f"Live calls come from {title[0].lower()}{title[1:]}"
         lines.append(title)
         lines += [stat_line(label, row) for label, row in rows]
-    return "\n".join(lines)
+    more = len(ordered) - len(shown)
+    if more:
+        lines += ["", f"{plural(more, 'other predictor')} measured the same way: /stats all "
+                      "(or the button) shows them."]
+    return "\n".join(lines), bool(more)
 
 
 def fair_text(game_code: str, record: dict, check: dict, formula: str) -> str:
@@ -194,9 +233,10 @@ def status_text(state, now_local, today: str) -> str:
         lines.append(session_line(state.session_wins, state.session_losses, state.win_limit))
     else:
         lines.append("Session stopped (/start begins one)"
-                     + (f"; win target {state.win_limit} hits" if state.win_limit else ""))
+                     + (f"; win target {plural(state.win_limit, 'hit')}" if state.win_limit
+                        else ""))
     wins, losses = state.today_counts(today)
-    lines.append(f"Today ({today}): {wins} hits / {losses} misses")
+    lines.append(f"Today ({today}): {counts(wins, losses)}")
     lines.append("Daily starts: " + (", ".join(state.schedules) if state.schedules else "none"))
     lines.append(FOOTER)
     return "\n".join(lines)
@@ -235,10 +275,12 @@ def help_text(is_admin: bool, games: tuple[str, ...]) -> str:
         "Live WinGo predictions, measured honestly against chance.",
         "/start — follow the live feed (starts a session)",
         "/stop — stop the feed",
+        "/reset — start a new session (counts back to 0)",
         f"/game CODE — switch game ({', '.join(games)})",
         "/prediction — the latest prediction",
         "/history — the last 10 draws with our calls and hits",
-        "/stats — the scoreboard (n, chance rate, 95% interval, verdict)",
+        "/stats — how the predictor behind the live calls does (n, chance rate, 95% interval, "
+        "verdict); /stats all — every predictor",
         "/fair ISSUE — the fairness proof of a simulated draw",
         "/status — this session and today's hits/misses",
         "/winlimit N — end the session after N correct Big/Small calls (off to clear)",
