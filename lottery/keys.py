@@ -28,7 +28,9 @@ EVENTS_CHANNEL = PREFIX + "events"  # pub/sub wake-up: {"id", "type", "game", ..
 EVENTS_STREAM = PREFIX + "events:stream"  # capped stream: replay for Last-Event-ID
 
 
-SIM_SECRET = PREFIX + "fair:secret"  # simulated source secret when none is configured (never served)
+# Where versions before issue 11 kept the simulated feed's secret; the draw worker deletes
+# it (the secret now lives only in SIM_SERVER_SECRET or an owner-only file).
+LEGACY_SIM_SECRET = PREFIX + "fair:secret"
 
 # --- per game ----------------------------------------------------------------
 def game_prefix(game: str) -> str:

@@ -20,7 +20,8 @@ from lottery.sim import backtest, montecarlo, sessions
 from lottery.sim.params import reject_unknown
 from lottery.sim.strategies import SimInputError
 from lottery.web.auth import require_admin
-from lottery.web.context import get_game_arg, get_int_arg, get_redis, get_settings
+from lottery.web.context import (get_game_arg, get_int_arg, get_json_object, get_redis,
+                                 get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
 
 bp = Blueprint("simulator", __name__, url_prefix="/api/simulator")
@@ -148,12 +149,7 @@ def _validated(fn, *args):
 
 
 def _json_body() -> dict:
-    if not request.get_data():
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise bad_request("the request body must be a JSON object")
-    return body
+    return get_json_object()
 
 
 def _enabled_game():
