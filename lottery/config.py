@@ -136,7 +136,7 @@ class Settings:
     simulator_history_limit: int = 1000  # rounds kept per session
     simulator_mc_max_bets: int = 20_000_000  # sessions x rounds per Monte Carlo request
     simulator_job_queue: int = 4  # Monte Carlo/backtest jobs waiting at once (429 beyond)
-    heavy_rate_limit: str = "10 per minute"  # per anonymous caller on heavy endpoints
+    heavy_rate_limit: str = "30 per minute"  # per anonymous caller on heavy endpoints
     # Logging
     log_level: str = "INFO"
 
@@ -203,7 +203,7 @@ class Settings:
             simulator_history_limit=_int(env, "SIMULATOR_HISTORY_LIMIT", 1000, 10),
             simulator_mc_max_bets=_int(env, "SIMULATOR_MC_MAX_BETS", 20_000_000, 1000),
             simulator_job_queue=_int(env, "SIMULATOR_JOB_QUEUE", 4, 1),
-            heavy_rate_limit=_rate_limit(env, "HEAVY_RATE_LIMIT", "10 per minute"),
+            heavy_rate_limit=_rate_limit(env, "HEAVY_RATE_LIMIT", "30 per minute"),
             log_level=(env.get("LOG_LEVEL", "INFO").strip() or "INFO").upper(),
         )
 

@@ -217,6 +217,15 @@ SIM_LAST_EVENT = SIM_PREFIX + "last_event_id"  # newest event of EVENTS_STREAM t
 SIM_WORKER = "sim_worker"  # process name: heartbeat(SIM_WORKER) exists while the worker runs
 
 
+SIM_JOBS = SIM_PREFIX + "jobs"  # list of queued Monte Carlo/backtest job ids (bounded by the API)
+RATE_LIMIT_PREFIX = PREFIX + "ratelimit"  # Flask-Limiter's counters (expiring)
+
+
+def sim_job(job_id: str) -> str:
+    """JSON of one heavy job: status, then its result or error (expires after an hour)."""
+    return SIM_PREFIX + f"job:{job_id}"
+
+
 def sim_history(session_id: str) -> str:
     """Capped list of one session's settled and skipped rounds, newest first."""
     return SIM_PREFIX + f"history:{session_id}"

@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None, redis_client=None) -> Flask:
     app.before_request(check_url_length)
     for module in blueprint_modules():
         app.register_blueprint(module.bp)
+    from lottery.web.limits import install_rate_limits
+
+    install_rate_limits(app, settings)
     logging.getLogger("lottery.web").debug("app created for games %s", settings.games)
     return app
 

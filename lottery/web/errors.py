@@ -14,11 +14,12 @@ log = logging.getLogger("lottery.web")
 class ApiError(Exception):
     """An error a view raises; rendered as {"error": code, "message": text}."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def bad_request(message: str, code: str = "bad_request") -> ApiError:
@@ -42,7 +43,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
-        return _body(err.code, err.message, err.status)
+        resp = _body(err.code, err.message, err.status)
+        resp.headers.update(err.headers)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
