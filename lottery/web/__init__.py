@@ -45,9 +45,13 @@ def create_app(settings: Settings | None = None, redis_client=None) -> Flask:
     # A larger body is refused with a 413 before it is read (werkzeug checks Content-Length
     # and stops reading a chunked body at the limit).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    from lottery.store.connection import connect_fast
+
     app.extensions["lottery"] = {
         "settings": settings,
         "redis": redis_client,
+        # Health, status and history answer from a client that gives up within a second.
+        "redis_fast": connect_fast(settings.redis_url) if settings.redis_url else redis_client,
         "prediction_cache": PredictionCache(redis_client, settings.redis_url),
     }
     register_error_handlers(app)

@@ -11,8 +11,8 @@ from lottery.ai import store as ai_store
 from lottery.games import GAMES
 from lottery.sources.simulated import FORMULA, verify_draw
 from lottery.store import draws, heartbeat
-from lottery.web.context import (get_game_arg, get_int_arg, get_redis, get_service,
-                                 get_settings)
+from lottery.web.context import (get_fast_redis, get_game_arg, get_int_arg, get_redis,
+                                 get_service, get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
 
 bp = Blueprint("api", __name__)
@@ -22,7 +22,7 @@ def health():
     """Report liveness and Redis reachability (503 when Redis is down)."""
     try:
         started = time.perf_counter()
-        get_redis().ping()
+        get_fast_redis().ping()
         latency = (time.perf_counter() - started) * 1000
     except redis.RedisError:
         resp = jsonify({"error": "redis_unavailable", "message": "Redis is unreachable",
@@ -35,7 +35,7 @@ def health():
 @bp.get("/api/status")
 def status():
     """Return service status: processes' heartbeats, per-game worker status and Redis latency."""
-    r = get_redis()
+    r = get_fast_redis()
     settings = get_settings()
     started = time.perf_counter()
     r.ping()
@@ -55,7 +55,7 @@ def status():
 @bp.get("/api/redis/status")
 def redis_status():
     """Return Redis reachability, latency and memory (never its URL)."""
-    r = get_redis()
+    r = get_fast_redis()
     started = time.perf_counter()
     r.ping()
     latency = (time.perf_counter() - started) * 1000
@@ -71,6 +71,11 @@ def redis_status():
 def prediction():
     """Serve the stored report bytes as they are, with an ETag (304 when unchanged)."""
     game = get_game_arg()
+    followed = get_settings().games
+    if game.code not in followed:
+        # Not "wait for the worker": no worker here will ever publish one.
+        raise not_found(f"{game.code} is not followed by this server; it follows "
+                        f"{', '.join(followed)}")
     entry = get_service("prediction_cache").get(game.code)
     if entry is None:
         raise ApiError(503, "no_prediction_yet",
@@ -88,7 +93,7 @@ def history():
     game = get_game_arg()
     page = get_int_arg("page", 1, 1, 1_000_000)
     per_page = get_int_arg("per_page", 20, 1, 200)
-    r = get_redis()
+    r = get_fast_redis()
     total = draws.count(r, game.code)
     items = draws.recent_draws(r, game.code, per_page, (page - 1) * per_page)
     return jsonify({"game": game.code, "page": page, "per_page": per_page, "total": total,
@@ -149,6 +154,7 @@ OPENAPI_PATHS = {
     "/api/redis/status": _get("Redis reachability, latency and memory"),
     "/api/prediction": _get("Latest prediction report (ETag; 304 when unchanged)", [_GAME], {
         "200": {"description": "report"}, "304": {"description": "unchanged"},
+        "404": {"description": "a game this server does not follow"},
         "503": {"description": "no prediction yet or Redis down"}}),
     "/api/history": _get("Settled draws, newest first, paged", [
         _GAME, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},

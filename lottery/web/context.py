@@ -20,6 +20,11 @@ def get_redis():
     return current_app.extensions["lottery"]["redis"]
 
 
+def get_fast_redis():
+    """Return the Redis client that fails fast (health, status, history)."""
+    return current_app.extensions["lottery"]["redis_fast"]
+
+
 def get_service(name: str):
     """Return a per-process service the app registered (e.g. the prediction cache)."""
     return current_app.extensions["lottery"][name]
