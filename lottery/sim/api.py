@@ -269,6 +269,13 @@ _SESSION = {"name": "session_id", "in": "query", "schema": {"type": "string"},
 _ERR = {"description": "error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
 _JSON = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _body(fields) -> dict:
+    """A request body naming its fields (values are checked by the server: 400 when wrong)."""
+    return {"required": False, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {name: {} for name in fields},
+        "additionalProperties": False}}}}
 _STRATEGY = ("{is_active, base_bet, progression (flat|martingale|dalembert|fibonacci|paroli|"
              "custom), bet_multipliers (or multipliers; default 1,2,4,8,16), target_color|"
              "target_side|target_number (or target), auto_target}")
@@ -283,10 +290,10 @@ _JOB_RESPONSES = {
     "503": {"description": "the simulator worker is not running; nothing queued"}}
 
 
-def _command(summary: str) -> dict:
+def _command(summary: str, fields=()) -> dict:
     return {"post": {
         "summary": summary, "security": [{"admin": []}], "parameters": [_GAME],
-        "requestBody": _JSON, "responses": {
+        "requestBody": _body(fields) if fields else _JSON, "responses": {
             "200": {"description": "applied by the simulator worker"},
             "202": {"description": "queued: the worker did not answer in time"},
             "400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR, "409": _ERR,
@@ -298,12 +305,12 @@ OPENAPI_PATHS = {
         "Start a live paper session. Body: initial_wallet, simulation_mode "
         "(main_app_prediction|color_size_prediction|internal_logic|<predictor name>), "
         "stop_loss, take_profit, max_rounds, color_bet_strategy, big_small_bet_strategy, "
-        "number_bet_strategy, each " + _STRATEGY),
+        "number_bet_strategy, each " + _STRATEGY, sessions.SESSION_FIELDS),
     "/api/simulator/stop": _command("Stop a session (body: session_id, optional when one runs); "
-                                    "returns its summary"),
+                                    "returns its summary", ("session_id",)),
     "/api/simulator/config": _command("Change a running session: session_id, simulation_mode, "
                                       "stop_loss, take_profit, max_rounds, strategy objects; "
-                                      "unknown fields are a 400"),
+                                      "unknown fields are a 400", sessions.CONFIG_FIELDS),
     "/api/simulator/status": {"get": {
         "summary": "A session's state and summary, the sessions of the game, worker liveness",
         "parameters": [_GAME, _SESSION], "responses": {"200": {"description": "state"},
@@ -320,13 +327,14 @@ OPENAPI_PATHS = {
                    "target, progression, multipliers, base_bet, initial_wallet, stop_loss, "
                    "take_profit, sessions, rounds (<= 100,000), seed; sessions x rounds <= "
                    "SIMULATOR_MC_MAX_BETS. Rate-limited per anonymous caller (HEAVY_RATE_LIMIT)",
-        "requestBody": _JSON, "responses": _JOB_RESPONSES}},
+        "requestBody": _body(montecarlo.STUDY_FIELDS), "responses": _JOB_RESPONSES}},
     "/api/simulator/backtest": {"post": {
         "summary": "Queue a replay of a strategy over the stored draws (run by the simulator "
                    "worker). Body: target or predictor + market (color|big_small|number), "
                    "progression, multipliers, base_bet, initial_wallet, stop_loss, take_profit, "
                    "draws (<= 100,000), warmup, path_points. Rate-limited like Monte Carlo",
-        "parameters": [_GAME], "requestBody": _JSON, "responses": _JOB_RESPONSES}},
+        "parameters": [_GAME], "requestBody": _body(backtest.BACKTEST_FIELDS),
+        "responses": _JOB_RESPONSES}},
     "/api/simulator/jobs/{job_id}": {"get": {
         "summary": "A queued job's status (queued|running|done|failed); its result once done "
                    "(kept one hour)",

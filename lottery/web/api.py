@@ -157,7 +157,8 @@ OPENAPI_PATHS = {
         "404": {"description": "a game this server does not follow"},
         "503": {"description": "no prediction yet or Redis down"}}),
     "/api/history": _get("Settled draws, newest first, paged", [
-        _GAME, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        _GAME, {"name": "page", "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
         {"name": "per_page", "in": "query",
          "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]),
     "/api/fairness/{issue}": _get("Commitment, seed and recomputed digit of a simulated draw", [
