@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -101,6 +102,18 @@ def _save(r, job: dict, **changes) -> None:
     r.set(keys.sim_job(job["job_id"]), json.dumps(job, separators=(",", ":")), ex=JOB_TTL)
 
 
+def _lower_priority() -> None:
+    """Give this thread a lower CPU priority than the web and the draw worker.
+
+    On Linux a thread id is a valid target for setpriority: only this thread is
+    niced, so a long study yields the CPU to request handling on a small machine.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass  # not Linux, or not allowed: the jobs still run
+
+
 class JobRunner:
     """A thread of the simulator worker that runs queued jobs one at a time."""
 
@@ -117,6 +130,7 @@ class JobRunner:
 
     def run(self) -> None:
         """Run jobs until the stop event is set; wait out Redis outages."""
+        _lower_priority()
         backoff = 1.0
         while not self.stop_event.is_set():
             try:
