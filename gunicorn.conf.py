@@ -7,7 +7,7 @@ gthread (which ties up a thread per open stream), and serves the polled
 /api/prediction path at the same ratio to its ceiling. Do not preload the app:
 each worker starts its own Redis listener after the fork.
 """
-from lottery.config import Settings
+from lottery.config import WORKER_CONNECTIONS, Settings
 
 _settings = Settings.from_env()
 
@@ -16,7 +16,8 @@ bind = f"{_settings.web_host}:{_settings.port}"
 worker_class = "gevent"
 # WEB_CONCURRENCY (Railway/Heroku convention) overrides this through gunicorn itself.
 workers = 2
-worker_connections = 1000
+# SSE_MAX_CLIENTS is checked against this (lottery.config): streams never take them all.
+worker_connections = WORKER_CONNECTIONS
 # SO_REUSEPORT: each worker gets its own accept queue from the kernel, which spreads
 # connections across workers (bench/prediction_api.py), and a master restarted by
 # `up` binds at once even while the old one's workers are still finishing.

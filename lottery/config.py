@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Mapping
 
 DEFAULT_GAME = "WinGo_1M"
+# gunicorn's worker_connections (gunicorn.conf.py reads it here): the real cap of open
+# connections per web process. Event streams may hold all but SSE_RESERVE of them, so
+# ordinary requests (health checks, /api/prediction) always find a free slot.
+WORKER_CONNECTIONS = 1000
+SSE_RESERVE = 200
 
 
 class ConfigError(ValueError):
@@ -64,6 +69,15 @@ SECRET_QUERY_PARAM = re.compile(r"([?&;](?:password|passwd|pass|pwd|secret|token
                            r"access_token|api_key|apikey|key)=)[^&;#]*", re.IGNORECASE)
 
 
+def _sse_cap(env: Mapping[str, str]) -> int:
+    cap = _int(env, "SSE_MAX_CLIENTS", 600, 1)
+    if cap > WORKER_CONNECTIONS - SSE_RESERVE:
+        raise ConfigError(f"SSE_MAX_CLIENTS must be at most {WORKER_CONNECTIONS - SSE_RESERVE} "
+                          f"(each web process holds {WORKER_CONNECTIONS} connections and keeps "
+                          f"{SSE_RESERVE} for ordinary requests), got {cap}")
+    return cap
+
+
 def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, "").strip() or default
     from limits import parse_many  # the notation Flask-Limiter reads
@@ -105,7 +119,7 @@ class Settings:
     max_body_bytes: int = 65_536  # request bodies beyond this are a 413
     admin_token: str | None = field(default=None, repr=False)
     sse_heartbeat: float = 15.0  # seconds between keep-alive comments on /api/stream
-    sse_max_clients: int = 5000  # live /api/stream connections per web process
+    sse_max_clients: int = 600  # live /api/stream connections per web process
     # Games and draw source
     games: tuple[str, ...] = (DEFAULT_GAME,)
     source: str = "simulated"
@@ -175,7 +189,7 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 65_536, 1024),
             admin_token=env.get("ADMIN_TOKEN", "").strip() or None,
             sse_heartbeat=_float(env, "SSE_HEARTBEAT", 15.0, 0.05),
-            sse_max_clients=_int(env, "SSE_MAX_CLIENTS", 5000, 1),
+            sse_max_clients=_sse_cap(env),
             games=games,
             source=source,
             source_url=env.get("SOURCE_URL", "").strip() or None,

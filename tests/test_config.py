@@ -18,6 +18,7 @@ def test_defaults():
     ({"PORT": "abc"}, "PORT"), ({"PORT": "0"}, "PORT"), ({"GAMES": "WinGo_1M,Keno"}, "Keno"),
     ({"DRAW_SOURCE": "ftp"}, "DRAW_SOURCE"), ({"DRAW_SOURCE": "http"}, "SOURCE_URL"),
     ({"TELEGRAM_ADMIN_IDS": "1,x"}, "TELEGRAM_ADMIN_IDS"), ({"SOURCE_TIMEOUT": "-1"}, "SOURCE_TIMEOUT"),
+    ({"SSE_MAX_CLIENTS": "5000"}, "ordinary requests"), ({"HEAVY_RATE_LIMIT": "lots"}, "HEAVY"),
 ])
 def test_bad_values_are_explained(env, needle):
     with pytest.raises(ConfigError, match=needle):
