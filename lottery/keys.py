@@ -28,7 +28,9 @@ EVENTS_CHANNEL = PREFIX + "events"  # pub/sub wake-up: {"id", "type", "game", ..
 EVENTS_STREAM = PREFIX + "events:stream"  # capped stream: replay for Last-Event-ID
 
 
-SIM_SECRET = PREFIX + "fair:secret"  # simulated source secret when none is configured (never served)
+# Where versions before issue 11 kept the simulated feed's secret; the draw worker deletes
+# it (the secret now lives only in SIM_SERVER_SECRET or an owner-only file).
+LEGACY_SIM_SECRET = PREFIX + "fair:secret"
 
 # --- per game ----------------------------------------------------------------
 def game_prefix(game: str) -> str:
@@ -221,6 +223,15 @@ SIM_COMMANDS = SIM_PREFIX + "commands"  # list: the API LPUSHes start/stop/confi
 SIM_WAKE_CHANNEL = SIM_PREFIX + "wake"  # pub/sub: a command was queued
 SIM_LAST_EVENT = SIM_PREFIX + "last_event_id"  # newest event of EVENTS_STREAM the worker applied
 SIM_WORKER = "sim_worker"  # process name: heartbeat(SIM_WORKER) exists while the worker runs
+
+
+SIM_JOBS = SIM_PREFIX + "jobs"  # list of queued Monte Carlo/backtest job ids (bounded by the API)
+RATE_LIMIT_PREFIX = PREFIX + "ratelimit"  # Flask-Limiter's counters (expiring)
+
+
+def sim_job(job_id: str) -> str:
+    """JSON of one heavy job: status, then its result or error (expires after an hour)."""
+    return SIM_PREFIX + f"job:{job_id}"
 
 
 def sim_history(session_id: str) -> str:

@@ -96,12 +96,18 @@ def test_new_prediction_is_pushed_to_the_cache_by_pubsub(app, client, worked, r,
     assert client.get("/api/prediction").json["next_issue"] == new["next_issue"]
 
 
-def test_no_prediction_yet_is_503_json(client):
-    resp = client.get("/api/prediction?game=WinGo_5M")
-    assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
-    assert resp.json["status"] == "initializing" and resp.json["ai_enabled"] is False
-    resp = client.get("/api/v2/report?game=WinGo_5M")
-    assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
+def test_no_prediction_yet_is_503_json_and_an_unfollowed_game_is_404(settings, r):
+    app = create_app(settings.with_(games=("WinGo_1M", "WinGo_5M")), r)
+    try:
+        resp = app.test_client().get("/api/prediction?game=WinGo_5M")
+        assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
+        assert resp.json["status"] == "initializing" and resp.json["ai_enabled"] is False
+        resp = app.test_client().get("/api/v2/report?game=WinGo_5M")
+        assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
+        resp = app.test_client().get("/api/prediction?game=WinGo_3M")
+        assert resp.status_code == 404 and "WinGo_1M, WinGo_5M" in resp.json["message"]
+    finally:
+        app.extensions["lottery"]["prediction_cache"].stop()
 
 
 @pytest.mark.parametrize("url,code", [

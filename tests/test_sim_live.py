@@ -387,12 +387,16 @@ def test_api_status_and_history_without_sessions(client):
     assert client.get("/api/simulator/history?per_page=500").status_code == 400
 
 
-def test_api_monte_carlo_and_its_limit(client):
+def test_api_monte_carlo_and_its_limit(client, running_worker):
     res = client.post("/api/simulator/montecarlo", json={
         "target": "Violet", "progression": "dalembert", "sessions": 200, "rounds": 100,
         "seed": 4})
-    assert res.status_code == 200
-    body = res.get_json()
+    assert res.status_code == 202  # queued for the simulator worker
+    deadline = time.monotonic() + 20
+    while (job := client.get(res.get_json()["result_url"]).get_json())["status"] != "done":
+        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.05)  # polling the result URL as a client does
+    body = job["result"]
     assert body["study"]["seed"] == 4 and body["return_per_unit"]["expected"] == 0.882
     res = client.post("/api/simulator/montecarlo", json={"sessions": 200_000, "rounds": 101})
     assert res.status_code == 400 and "20,000,000" in res.get_json()["message"]

@@ -38,7 +38,7 @@ def live(redis_url, tmp_path_factory):
     settings = Settings.from_env({}, dotenv=False).with_(
         redis_url=redis_url, data_dir=tmp_path_factory.mktemp("data"),
         admin_token="test-admin-token", sim_secret="test-secret", sim_backfill=300,
-        cors_origins=(ORIGIN,))
+        cors_origins=(ORIGIN,), games=(GAME.code, "WinGo_5M"))
     r = redis.Redis.from_url(redis_url)
     r.flushdb()
     app = create_app(settings, redis.Redis.from_url(redis_url))

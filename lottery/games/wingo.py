@@ -1,7 +1,7 @@
 """WinGo rules: the one place for size, colour, payouts and issue arithmetic.
 
 An issue string is `YYYYMMDD` + a 5-digit game code + a 4-digit sequence in
-the UTC day (1 .. periods per day). Period `n` of a day covers
+the UTC day (1 .. periods per day), 17 ASCII digits and nothing else. Period `n` of a day covers
 [midnight + (n-1)*period, midnight + n*period) and settles at its end. The next
 issue always comes from this clock (it rolls over at UTC midnight), never from
 `int(issue) + 1`.
@@ -23,6 +23,7 @@ COLORS = (RED, GREEN, VIOLET)
 BETS = SIZES + COLORS + tuple(str(d) for d in DIGITS)
 
 _EPOCH = date(1970, 1, 1)
+ISSUE_LENGTH = 17  # YYYYMMDD + 5-digit game code + 4-digit sequence
 
 
 def size(digit: int) -> str:
@@ -108,8 +109,12 @@ class WinGo:
 
     def parse_issue(self, issue: str) -> tuple[date, int]:
         """Return (UTC date, sequence) of an issue string, or raise ValueError."""
-        if not isinstance(issue, str) or not issue.isdigit() or len(issue) < 13:
-            raise ValueError(f"not a {self.code} issue number: {issue!r}")
+        # ASCII digits only ("٢".isdigit() is True too) and exactly YYYYMMDD + 5-digit game
+        # code + 4-digit sequence: other spellings of one period would be stored apart.
+        if (not isinstance(issue, str) or len(issue) != ISSUE_LENGTH or not issue.isascii()
+                or not issue.isdigit()):
+            raise ValueError(f"not a {self.code} issue number (17 ASCII digits: YYYYMMDD, "
+                             f"a 5-digit game code, a 4-digit sequence): {issue!r}")
         try:
             # int slicing instead of strptime: this runs several times per stored draw.
             day = date(int(issue[:4]), int(issue[4:6]), int(issue[6:8]))

@@ -3,8 +3,9 @@
 POST /start, /stop, /config      live sessions (admin token); validated here, applied by the
                                  simulator worker (the single writer of session state)
 GET  /status, /history           session state and its rounds, read straight from Redis
-POST /montecarlo                 S sessions x R rounds on fair random draws (limited)
-POST /backtest                   a strategy replayed over the stored draws of ?game=
+POST /montecarlo                 S sessions x R rounds on fair random draws   } queued jobs:
+POST /backtest                   a strategy replayed over the stored draws   } 202 + job id,
+GET  /jobs/<id>                  a job's status and result                   } 429 when full
 
 A command is answered 200 once the worker applied it, 202 when the worker is
 alive but did not answer within SIMULATOR_ACK_TIMEOUT (the command stays
@@ -13,18 +14,23 @@ nothing is queued). Bad input is a 400 and nothing is queued.
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import re
 
+from flask import Blueprint, jsonify, request, url_for
+
+from lottery.config import DEFAULT_GAME
 from lottery.games import GAMES
-from lottery.sim import backtest, montecarlo, sessions
+from lottery.sim import backtest, jobs, montecarlo, sessions
 from lottery.sim.params import reject_unknown
 from lottery.sim.strategies import SimInputError
 from lottery.web.auth import require_admin
-from lottery.web.context import get_game_arg, get_int_arg, get_redis, get_settings
+from lottery.web.context import (get_game_arg, get_int_arg, get_json_object, get_redis,
+                                 get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
 
 bp = Blueprint("simulator", __name__, url_prefix="/api/simulator")
 HISTORY_PREVIEW = 10  # rounds shown inside /status (the rest via /history)
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @bp.post("/start")
@@ -133,17 +139,49 @@ def history():
 
 @bp.post("/montecarlo")
 def monte_carlo():
-    """Run a Monte Carlo study of a staking strategy on fair random draws."""
-    study = _validated(montecarlo.parse_study, _json_body(), get_settings().simulator_mc_max_bets)
-    return jsonify(montecarlo.run(study))
+    """Queue a Monte Carlo study of a staking strategy on fair random draws (202 + job id)."""
+    body = _json_body()
+    _validated(montecarlo.parse_study, body, get_settings().simulator_mc_max_bets)
+    return _queue_job("montecarlo", DEFAULT_GAME, body)
 
 
 @bp.post("/backtest")
 def run_backtest():
-    """Replay a staking strategy over the stored draws of ?game=."""
+    """Queue a replay of a staking strategy over the stored draws of ?game= (202 + job id)."""
     game = get_game_arg()
-    plan = _validated(backtest.parse_backtest, _json_body())
-    return jsonify(_validated(backtest.backtest_stored, get_redis(), game.code, plan))
+    body = _json_body()
+    _validated(backtest.parse_backtest, body)
+    return _queue_job("backtest", game.code, body)
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str):
+    """Return a queued job's status, and its result once done."""
+    if not _JOB_ID.fullmatch(job_id):
+        raise bad_request("a job id is 32 hexadecimal characters", "invalid_job_id")
+    record = jobs.get(get_redis(), job_id)
+    if record is None:
+        raise not_found(f"no job {job_id} (unknown, or its result expired after "
+                        f"{jobs.JOB_TTL // 60} minutes)")
+    return jsonify(record)
+
+
+def _queue_job(kind: str, game_code: str, body: dict):
+    """Queue heavy work for the simulator worker: 202 with where to find the result."""
+    r = get_redis()
+    _require_worker(r)
+    limit = get_settings().simulator_job_queue
+    record = jobs.submit(r, kind, game_code, body, limit)
+    if record is None:
+        raise ApiError(429, "queue_full", f"{limit} simulator jobs are already waiting; "
+                       "try again in a few seconds", headers={"Retry-After": "5"})
+    url = url_for("simulator.job", job_id=record["job_id"])
+    resp = jsonify({**record, "result_url": url,
+                    "message": "queued: the simulator worker runs it; GET result_url for the "
+                               "status and, once done, the result"})
+    resp.status_code = 202
+    resp.headers["Location"] = url
+    return resp
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -183,12 +221,7 @@ def _validated(fn, *args):
 
 
 def _json_body() -> dict:
-    if not request.get_data():
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise bad_request("the request body must be a JSON object")
-    return body
+    return get_json_object()
 
 
 def _enabled_game():
@@ -271,15 +304,31 @@ _SESSION = {"name": "session_id", "in": "query", "schema": {"type": "string"},
 _ERR = {"description": "error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
 _JSON = {"required": False, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _body(fields) -> dict:
+    """A request body naming its fields (values are checked by the server: 400 when wrong)."""
+    return {"required": False, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {name: {} for name in fields},
+        "additionalProperties": False}}}}
 _STRATEGY = ("{is_active, base_bet, progression (flat|martingale|dalembert|fibonacci|paroli|"
              "custom), bet_multipliers (or multipliers; default 1,2,4,8,16), target_color|"
              "target_side|target_number (or target), auto_target}")
 
 
-def _command(summary: str) -> dict:
+_JOB_RESPONSES = {
+    "202": {"description": "queued: {job_id, status, result_url}; Location is the result URL"},
+    "400": _ERR,
+    "429": {"description": "the job queue is full (SIMULATOR_JOB_QUEUE) or the caller's rate "
+                           "limit is used up; see Retry-After",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "503": {"description": "the simulator worker is not running; nothing queued"}}
+
+
+def _command(summary: str, fields=()) -> dict:
     return {"post": {
         "summary": summary, "security": [{"admin": []}], "parameters": [_GAME],
-        "requestBody": _JSON, "responses": {
+        "requestBody": _body(fields) if fields else _JSON, "responses": {
             "200": {"description": "applied by the simulator worker"},
             "202": {"description": "queued: the worker did not answer in time"},
             "400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR, "409": _ERR,
@@ -292,12 +341,13 @@ OPENAPI_PATHS = {
         "(main_app_prediction|color_size_prediction|internal_logic|<predictor name>), "
         "stop_loss, take_profit, max_rounds, color_bet_strategy, big_small_bet_strategy, "
         "number_bet_strategy (top level, or nested in bet_strategies as upstream's page "
-        "sends them), each " + _STRATEGY),
+        "sends them), each " + _STRATEGY, sessions.SESSION_FIELDS),
     "/api/simulator/stop": _command("Stop a session (body: session_id, optional when one runs); "
-                                    "returns its summary (an empty one when none runs)"),
+                                    "returns its summary (an empty one when none runs)",
+                                    ("session_id",)),
     "/api/simulator/config": _command("Change a running session: session_id, simulation_mode, "
                                       "stop_loss, take_profit, max_rounds, strategy objects; "
-                                      "unknown fields are a 400"),
+                                      "unknown fields are a 400", sessions.CONFIG_FIELDS),
     "/api/simulator/status": {"get": {
         "summary": "A session's state and summary, the sessions of the game, worker liveness",
         "parameters": [_GAME, _SESSION], "responses": {"200": {"description": "state"},
@@ -310,19 +360,24 @@ OPENAPI_PATHS = {
                         "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
         "responses": {"200": {"description": "history page"}, "400": _ERR, "404": _ERR}}},
     "/api/simulator/montecarlo": {"post": {
-        "summary": "Monte Carlo study on fair draws. Body: target, progression, multipliers, "
-                   "base_bet, initial_wallet, stop_loss, take_profit, sessions, rounds (<= "
-                   "100,000), seed; sessions x rounds <= SIMULATOR_MC_MAX_BETS",
-        "requestBody": _JSON, "responses": {
-            "200": {"description": "final wallet quantiles, P(ruin), P(ending up), drawdown, "
-                                   "wagered, realised vs expected return per unit"},
-            "400": _ERR}}},
+        "summary": "Queue a Monte Carlo study on fair draws (run by the simulator worker). Body: "
+                   "target, progression, multipliers, base_bet, initial_wallet, stop_loss, "
+                   "take_profit, sessions, rounds (<= 100,000), seed; sessions x rounds <= "
+                   "SIMULATOR_MC_MAX_BETS. Rate-limited per anonymous caller (HEAVY_RATE_LIMIT)",
+        "requestBody": _body(montecarlo.STUDY_FIELDS), "responses": _JOB_RESPONSES}},
     "/api/simulator/backtest": {"post": {
-        "summary": "Replay a strategy over the stored draws. Body: target or predictor + market "
-                   "(color|big_small|number), progression, multipliers, base_bet, "
-                   "initial_wallet, stop_loss, take_profit, draws (<= 100,000), warmup, "
-                   "path_points",
-        "parameters": [_GAME], "requestBody": _JSON, "responses": {
-            "200": {"description": "bankroll path and summary with hit rate vs chance"},
-            "400": _ERR}}},
+        "summary": "Queue a replay of a strategy over the stored draws (run by the simulator "
+                   "worker). Body: target or predictor + market (color|big_small|number), "
+                   "progression, multipliers, base_bet, initial_wallet, stop_loss, take_profit, "
+                   "draws (<= 100,000), warmup, path_points. Rate-limited like Monte Carlo",
+        "parameters": [_GAME], "requestBody": _body(backtest.BACKTEST_FIELDS),
+        "responses": _JOB_RESPONSES}},
+    "/api/simulator/jobs/{job_id}": {"get": {
+        "summary": "A queued job's status (queued|running|done|failed); its result once done "
+                   "(kept one hour)",
+        "parameters": [{"name": "job_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}],
+        "responses": {"200": {"description": "job status, with `result` (done) or `error` "
+                                             "(failed)"},
+                      "400": _ERR, "404": _ERR}}},
 }

@@ -111,7 +111,8 @@ def _parse_session_fields(body: dict) -> dict:
     out = {}
     if "simulation_mode" in body:
         mode = body["simulation_mode"]
-        if mode not in MODES and mode not in PREDICTOR_MODES:
+        # A list or object is not a mode (and cannot be looked up in the mode tables).
+        if not isinstance(mode, str) or (mode not in MODES and mode not in PREDICTOR_MODES):
             raise SimInputError("simulation_mode must be one of "
                                 f"{', '.join((*MODES, *PREDICTOR_MODES))}, got {mode!r}")
         out["simulation_mode"] = mode

@@ -14,8 +14,8 @@ from lottery.ai import store as ai_store
 from lottery.games import GAMES
 from lottery.sources.simulated import FORMULA, verify_draw
 from lottery.store import draws, heartbeat
-from lottery.web.context import (get_game_arg, get_int_arg, get_redis, get_service,
-                                 get_settings)
+from lottery.web.context import (get_fast_redis, get_game_arg, get_int_arg, get_redis,
+                                 get_service, get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
 
 bp = Blueprint("api", __name__)
@@ -31,7 +31,7 @@ def health():
     base = {"environment": settings.environment, "port": settings.port}
     try:
         started = time.perf_counter()
-        get_redis().ping()
+        get_fast_redis().ping()
         latency = (time.perf_counter() - started) * 1000
     except redis.RedisError:
         resp = jsonify({"status": "degraded", "redis": "disconnected", **base,
@@ -46,7 +46,7 @@ def health():
 @bp.get("/api/status")
 def status():
     """Return service status: upstream's fields, then heartbeats, per-game workers, Redis latency."""
-    r = get_redis()
+    r = get_fast_redis()
     settings = get_settings()
     upstream = {"service_status": "running", "environment": settings.environment}
     try:
@@ -88,7 +88,7 @@ def status():
 @bp.get("/api/redis/status")
 def redis_status():
     """Return Redis reachability, latency and memory (never its URL); upstream fields."""
-    r = get_redis()
+    r = get_fast_redis()
     try:
         started = time.perf_counter()
         r.ping()
@@ -113,6 +113,11 @@ def redis_status():
 def prediction():
     """Serve the latest report in the upstream shape, with an ETag (304 when unchanged)."""
     game = get_game_arg()
+    followed = get_settings().games
+    if game.code not in followed:
+        # Not "wait for the worker": no worker here will ever publish one.
+        raise not_found(f"{game.code} is not followed by this server; it follows "
+                        f"{', '.join(followed)}")
     entry = get_service("prediction_cache").get(game.code)
     if entry is None:
         # Upstream's answer while its worker has not run yet (its clients show "initializing").
@@ -129,6 +134,11 @@ def prediction():
 def report_v2():
     """Serve the stored report bytes as they are (our shape), with an ETag."""
     game = get_game_arg()
+    followed = get_settings().games
+    if game.code not in followed:
+        # Not "wait for the worker": no worker here will ever publish one.
+        raise not_found(f"{game.code} is not followed by this server; it follows "
+                        f"{', '.join(followed)}")
     entry = get_service("prediction_cache").get(game.code)
     if entry is None:
         raise ApiError(503, "no_prediction_yet",
@@ -150,7 +160,7 @@ def history():
     game = get_game_arg()
     page = get_int_arg("page", 1, 1, 1_000_000)
     per_page = get_int_arg("per_page", 20, 1, 200)
-    r = get_redis()
+    r = get_fast_redis()
     total = draws.count(r, game.code)
     items = draws.recent_draws(r, game.code, per_page, (page - 1) * per_page)
     return jsonify({"game": game.code, "page": page, "per_page": per_page, "total": total,
@@ -217,9 +227,11 @@ OPENAPI_PATHS = {
                            "accuracy with n, chance and 95% interval, draws, sequence analysis "
                            "(ETag; 304 when unchanged)", [_GAME], {
         "200": {"description": "report"}, "304": {"description": "unchanged"},
+        "404": {"description": "a game this server does not follow"},
         "503": {"description": "no prediction yet or Redis down"}}),
     "/api/history": _get("Settled draws, newest first, paged", [
-        _GAME, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        _GAME, {"name": "page", "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
         {"name": "per_page", "in": "query",
          "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]),
     "/api/fairness/{issue}": _get("Commitment, seed and recomputed digit of a simulated draw", [
