@@ -7,28 +7,43 @@ gthread (which ties up a thread per open stream), and serves the polled
 /api/prediction path at the same ratio to its ceiling. Do not preload the app:
 each worker starts its own Redis listener after the fork.
 """
-from lottery.config import Settings
+from lottery.config import WORKER_CONNECTIONS, Settings
 
 _settings = Settings.from_env()
 
-bind = f"0.0.0.0:{_settings.port}"
+# WEB_HOST: 0.0.0.0 on a platform; `python -m lottery up` passes 127.0.0.1 unless asked.
+bind = f"{_settings.web_host}:{_settings.port}"
 worker_class = "gevent"
 # WEB_CONCURRENCY (Railway/Heroku convention) overrides this through gunicorn itself.
 workers = 2
-worker_connections = 1000
+# SSE_MAX_CLIENTS is checked against this (lottery.config): streams never take them all.
+worker_connections = WORKER_CONNECTIONS
+# SO_REUSEPORT: each worker gets its own accept queue from the kernel, which spreads
+# connections across workers (bench/prediction_api.py), and a master restarted by
+# `up` binds at once even while the old one's workers are still finishing.
+reuse_port = True
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+# Request lines up to gunicorn's maximum reach the app, which answers 414 JSON beyond
+# 4 KiB (lottery.web.errors); longer ones get gunicorn's own 414, as JSON (below).
+limit_request_line = 8190
+# gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl):
+# two instances on a host would share it, and stopping one removed the other's.
+# Nothing here uses it.
+control_socket_disable = True
 accesslog = None  # request logs would repeat every poll; errors still go to stderr
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 
 
 def post_worker_init(worker):
-    """End open event streams at once on shutdown instead of waiting graceful_timeout."""
+    """End open event streams at once on shutdown; answer gunicorn's own errors as JSON."""
+    from lottery.web.errors import install_gunicorn_json_errors
     from lottery.web.stream import end_streams_on_shutdown
 
     end_streams_on_shutdown(worker)
+    install_gunicorn_json_errors()
 
 
 def post_request(worker, req, environ, resp):

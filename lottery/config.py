@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Mapping
 
 DEFAULT_GAME = "WinGo_1M"
+# gunicorn's worker_connections (gunicorn.conf.py reads it here): the real cap of open
+# connections per web process. Event streams may hold all but SSE_RESERVE of them, so
+# ordinary requests (health checks, /api/prediction) always find a free slot.
+WORKER_CONNECTIONS = 1000
+SSE_RESERVE = 200
 
 
 class ConfigError(ValueError):
@@ -60,11 +65,54 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    origins = _list(env, name)
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ConfigError(f"{name}: {origin!r} is not an origin like https://example.org "
+                              "(scheme and host, no path)")
+    return origins
+
+
+SECRET_QUERY_PARAM = re.compile(r"([?&;](?:password|passwd|pass|pwd|secret|token|auth|"
+                           r"access_token|api_key|apikey|key)=)[^&;#]*", re.IGNORECASE)
+
+
+def _sse_cap(env: Mapping[str, str]) -> int:
+    cap = _int(env, "SSE_MAX_CLIENTS", 600, 1)
+    if cap > WORKER_CONNECTIONS - SSE_RESERVE:
+        raise ConfigError(f"SSE_MAX_CLIENTS must be at most {WORKER_CONNECTIONS - SSE_RESERVE} "
+                          f"(each web process holds {WORKER_CONNECTIONS} connections and keeps "
+                          f"{SSE_RESERVE} for ordinary requests), got {cap}")
+    return cap
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    from limits import parse_many  # the notation Flask-Limiter reads
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must look like '10 per minute' or '5/second', got {raw!r}") \
+            from None
+    return raw
+
+
 def redact_url(url: str | None) -> str | None:
-    """Return the URL with any password or user info replaced by '***'."""
+    """Return the URL with its user info and any password-like query value replaced by '***'."""
     if not url:
         return url
-    return re.sub(r"//[^/@]*@", "//***@", url)
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    head, hash_, fragment = rest.partition("#")
+    head, q, query = head.partition("?")
+    if "@" in head:
+        # User info ends at the LAST '@': a password may itself hold '@' or '/'.
+        head = "***@" + head.rpartition("@")[2]
+    query = SECRET_QUERY_PARAM.sub(r"\1***", q + query)
+    return f"{scheme}{sep}{head}{query}{hash_}{fragment}"
 
 
 @dataclass(frozen=True)
@@ -76,9 +124,13 @@ class Settings:
     data_dir: Path = Path("data")
     # Web
     port: int = 5000
+    web_host: str = "0.0.0.0"  # `up` passes 127.0.0.1 unless asked (--host)
+    max_body_bytes: int = 65_536  # request bodies beyond this are a 413
     admin_token: str | None = field(default=None, repr=False)
     sse_heartbeat: float = 15.0  # seconds between keep-alive comments on /api/stream
-    sse_max_clients: int = 5000  # live /api/stream connections per web process
+    sse_max_clients: int = 600  # live /api/stream connections per web process
+    cors_origins: tuple[str, ...] = ()  # origins allowed to call /api/* and /health from a browser
+    environment: str = "local"  # "railway" when Railway set RAILWAY_ENVIRONMENT (upstream field)
     # Games and draw source
     games: tuple[str, ...] = (DEFAULT_GAME,)
     source: str = "simulated"
@@ -108,6 +160,8 @@ class Settings:
     simulator_max_sessions: int = 20  # live sessions running at once
     simulator_history_limit: int = 1000  # rounds kept per session
     simulator_mc_max_bets: int = 20_000_000  # sessions x rounds per Monte Carlo request
+    simulator_job_queue: int = 4  # Monte Carlo/backtest jobs waiting at once (429 beyond)
+    heavy_rate_limit: str = "30 per minute"  # per anonymous caller on heavy endpoints
     # Logging
     log_level: str = "INFO"
 
@@ -142,9 +196,13 @@ class Settings:
             redis_url=env.get("REDIS_URL", "").strip() or None,
             data_dir=Path(env.get("LOTTERY_DATA_DIR", "").strip() or "data"),
             port=_int(env, "PORT", 5000, 1),
+            web_host=env.get("WEB_HOST", "").strip() or "0.0.0.0",
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 65_536, 1024),
             admin_token=env.get("ADMIN_TOKEN", "").strip() or None,
             sse_heartbeat=_float(env, "SSE_HEARTBEAT", 15.0, 0.05),
-            sse_max_clients=_int(env, "SSE_MAX_CLIENTS", 5000, 1),
+            sse_max_clients=_sse_cap(env),
+            cors_origins=_origins(env, "CORS_ORIGINS"),
+            environment="railway" if env.get("RAILWAY_ENVIRONMENT", "").strip() else "local",
             games=games,
             source=source,
             source_url=env.get("SOURCE_URL", "").strip() or None,
@@ -171,6 +229,8 @@ class Settings:
             simulator_max_sessions=_int(env, "SIMULATOR_MAX_SESSIONS", 20, 1),
             simulator_history_limit=_int(env, "SIMULATOR_HISTORY_LIMIT", 1000, 10),
             simulator_mc_max_bets=_int(env, "SIMULATOR_MC_MAX_BETS", 20_000_000, 1000),
+            simulator_job_queue=_int(env, "SIMULATOR_JOB_QUEUE", 4, 1),
+            heavy_rate_limit=_rate_limit(env, "HEAVY_RATE_LIMIT", "30 per minute"),
             log_level=(env.get("LOG_LEVEL", "INFO").strip() or "INFO").upper(),
         )
 

@@ -28,7 +28,9 @@ EVENTS_CHANNEL = PREFIX + "events"  # pub/sub wake-up: {"id", "type", "game", ..
 EVENTS_STREAM = PREFIX + "events:stream"  # capped stream: replay for Last-Event-ID
 
 
-SIM_SECRET = PREFIX + "fair:secret"  # simulated source secret when none is configured (never served)
+# Where versions before issue 11 kept the simulated feed's secret; the draw worker deletes
+# it (the secret now lives only in SIM_SERVER_SECRET or an owner-only file).
+LEGACY_SIM_SECRET = PREFIX + "fair:secret"
 
 # --- per game ----------------------------------------------------------------
 def game_prefix(game: str) -> str:
@@ -202,8 +204,16 @@ def ai_accuracy(game: str) -> str:
 
 
 def ai_claim(game: str, issue: str) -> str:
-    """Set once (NX, with expiry) by the replica that asks the provider about an issue."""
+    """Short lease (NX, value: the owner's process token) held while asking about an issue."""
     return game_prefix(game) + f"ai:claim:{issue}"
+
+
+def ai_open(game: str) -> str:
+    """Sorted set of issues the AI worker started on and has no stored answer for yet."""
+    return game_prefix(game) + "ai:open"
+
+
+AI_RECENT = AI_PREFIX + "recent"  # capped list of the latest outcomes ("1" ok, "0" failed)
 
 # --- simulator (issue 5) -------------------------------------------------------
 SIM_PREFIX = PREFIX + "sim:"
@@ -213,6 +223,15 @@ SIM_COMMANDS = SIM_PREFIX + "commands"  # list: the API LPUSHes start/stop/confi
 SIM_WAKE_CHANNEL = SIM_PREFIX + "wake"  # pub/sub: a command was queued
 SIM_LAST_EVENT = SIM_PREFIX + "last_event_id"  # newest event of EVENTS_STREAM the worker applied
 SIM_WORKER = "sim_worker"  # process name: heartbeat(SIM_WORKER) exists while the worker runs
+
+
+SIM_JOBS = SIM_PREFIX + "jobs"  # list of queued Monte Carlo/backtest job ids (bounded by the API)
+RATE_LIMIT_PREFIX = PREFIX + "ratelimit"  # Flask-Limiter's counters (expiring)
+
+
+def sim_job(job_id: str) -> str:
+    """JSON of one heavy job: status, then its result or error (expires after an hour)."""
+    return SIM_PREFIX + f"job:{job_id}"
 
 
 def sim_history(session_id: str) -> str:
@@ -234,6 +253,16 @@ TELEGRAM_SCHEDULED = BOT_PREFIX + "scheduled_chats"  # set of chat ids with dail
 def telegram_sent(game: str, issue: str) -> str:
     """Set of chat ids already sent an issue's prediction (expires a few periods later)."""
     return BOT_PREFIX + f"sent:{game}:{issue}"
+
+
+def telegram_delivery(game: str, issue: str) -> str:
+    """Hash chat id -> delivery state of an issue: queued, on the wire (owner), done, failed."""
+    return BOT_PREFIX + f"delivery:{game}:{issue}"
+
+
+def bot_process(token: str) -> str:
+    """Expiring key: a bot process is alive while it exists (its in-flight sends are its own)."""
+    return BOT_PREFIX + f"process:{token}"
 
 
 def telegram_schedule_done(chat_id: int | str, local_day: str, hhmm: str, kind: str) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 import re
 
-from lottery.config import Settings
+from lottery.config import SECRET_QUERY_PARAM, Settings
 
-_URL_AUTH = re.compile(r"(\w+://)[^/\s@]+@")
+# Up to the last '@' of the URL: a password may itself hold '@' or '/'.
+_URL_AUTH = re.compile(r"(\w+://)[^\s@]*(?:@[^\s@]*)*@")
 _BOT_TOKEN_IN_URL = re.compile(r"bot\d+:[\w-]+")  # Telegram puts the token in the URL path
 
 
@@ -21,7 +22,8 @@ class RedactSecrets(logging.Filter):
         for s in self.secrets:
             text = text.replace(s, "***")
         text = _BOT_TOKEN_IN_URL.sub("bot***", text)
-        return _URL_AUTH.sub(r"\1***@", text)
+        text = _URL_AUTH.sub(r"\1***@", text)
+        return SECRET_QUERY_PARAM.sub(r"\1***", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()

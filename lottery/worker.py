@@ -270,10 +270,15 @@ def build_source(settings: Settings, r) -> Source:
         from lottery.sources.http_source import HttpSource
 
         return HttpSource(settings)
-    from lottery.sources.simulated import SimulatedSource, ensure_secret
+    from lottery.sources.simulated import SimulatedSource, forget_shared_secret, load_secret
 
-    # One secret serves all games (each game's chain is keyed by its code).
-    secret = ensure_secret(r, settings)
+    # One secret serves all games (each game's chain is keyed by its code). It stays in
+    # this process: Redis only ever holds commitments and revealed seeds.
+    log = logging.getLogger("lottery.worker")
+    secret = load_secret(settings, log)
+    if forget_shared_secret(r):
+        log.warning("deleted the feed secret an older version stored in Redis; "
+                    "draws now come from the new secret")
     return SimulatedSource(secret, backfill=settings.sim_backfill, max_draws=settings.max_draws)
 
 

@@ -34,9 +34,9 @@ def entry(issue=ISSUE, number=7, status="ok"):
     return {**base, "reason": "invalid answer: number must be a digit 0-9, got 12"}
 
 
-def test_ai_prediction_404_then_latest_with_history(client, r):
+def test_ai_prediction_no_data_then_latest_with_history(client, r):
     resp = client.get("/api/ai_prediction")
-    assert resp.status_code == 404 and resp.get_json()["error"] == "not_found"
+    assert resp.status_code == 200 and resp.get_json()["status"] == "no_data"
     second = GAME.next_issue(ISSUE)
     store.save_prediction(r, GAME, entry(ISSUE), 100)
     store.save_prediction(r, GAME, entry(second, status="failed"), 100)
@@ -52,7 +52,7 @@ def test_ai_prediction_404_then_latest_with_history(client, r):
 def test_bad_input_is_a_clear_400(client, url):
     resp = client.get(url)
     assert resp.status_code == 400
-    assert set(resp.get_json()) == {"error", "message"}
+    assert set(resp.get_json()) == {"error", "message", "status"}
 
 
 def test_accuracy_carries_n_chance_and_interval(client, r):
@@ -127,6 +127,22 @@ def test_status_reports_calls_errors_latency_and_never_a_key(client, r):
     assert body["last_failure"]["reason"].startswith("invalid answer")
     assert body["model"] == "sonar" and body["worker"]["state"] == "running"
     assert b"SECRET" not in resp.data
+    # The recent failure rate, so a run of failures shows next to "enabled".
+    assert body["recent"] == {"n": 2, "failures": 1, "failure_rate": 0.5}
+
+
+def test_status_times_are_all_iso_8601(client, r):
+    from datetime import datetime
+
+    from lottery.store import heartbeat
+
+    heartbeat.beat(r, store.PROCESS, "test-process", 90)
+    store.set_worker_fields(r, worker_state="running", started_at=store.now_iso())
+    store.record_outcome(r, entry())
+    body = client.get("/api/ai/status").get_json()
+    for value in (body["timestamp"], body["worker"]["started_at"], body["worker"]["last_seen"],
+                  body["last_success"]["at"]):
+        assert isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
 
 
 def test_latencies_are_bounded(r):

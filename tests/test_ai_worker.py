@@ -343,3 +343,98 @@ def test_cli_worker_exits_cleanly_on_sigterm(redis_url, r):
     assert r.get(keys.heartbeat(store.PROCESS)) is None
     assert store.status(r)["worker"]["state"] == "stopped"
     assert store.status(r)["state"] == "disabled: no API key"
+
+
+# -- stop and crash (issue 16) ----------------------------------------------------------------
+AUTH = {"Authorization": "Bearer test-admin-token"}
+
+
+@pytest.mark.parametrize("first", [
+    chat_reply(ANSWER, delay=8),  # hanging: the stop lands while the request is under way
+    Reply(429, "slow down", headers={"Retry-After": "5"}),  # the stop lands in the backoff
+], ids=["in-flight", "between-attempts"])
+def test_stop_cancels_the_call_under_way_and_no_call_starts_after_it(r, settings, redis_url,
+                                                                     first):
+    import redis as redis_lib
+
+    from lottery.web import create_app
+
+    store.set_flag(r, True)
+    (issue,) = future_issues(1)
+    web = create_app(settings, redis_lib.Redis.from_url(redis_url)).test_client()
+    with fake_provider(first, chat_reply(ANSWER)) as srv, \
+            running(make_worker(settings, r, srv)) as worker:
+        trigger(r, issue)
+        srv.wait_for_requests(1)
+        assert web.post("/api/ai/stop", headers=AUTH).status_code == 200
+        assert outcome(worker) == ("trigger", GAME.code, issue, "cancelled")
+        calls_at_outcome = len(srv.requests)
+        trigger(r, future_issues(1, ahead=2)[0])  # switched off: nothing is asked any more
+        assert outcome(worker)[3] == "disabled"
+        assert calls_at_outcome == len(srv.requests) == 1
+    saved = store.get_prediction(r, GAME.code, issue)
+    assert saved["status"] == "failed"
+    assert saved["reason"].startswith("cancelled: the AI was switched off")
+    status = store.status(r)
+    assert (status["cancelled"], status["failures"], status["recent"]["n"]) == (1, 0, 0)
+
+
+SPAWN_WORKER = """
+import sys
+from lottery.ai.worker import AIWorker
+from lottery.config import Settings
+from lottery.store.connection import connect
+settings = Settings.from_env(dotenv=False)
+worker = AIWorker(settings, connect(settings.redis_url), lease_ttl=float(sys.argv[1]))
+worker.install_signal_handlers()
+worker.run()
+"""
+
+
+def kill_worker_mid_call(redis_url, srv, lease_ttl: float) -> None:
+    """Start a real AI worker process, wait for its provider call, and SIGKILL it."""
+    env = {**os.environ, "REDIS_URL": redis_url, "AI_API_KEYS": KEY, "AI_BASE_URL": srv.url,
+           "AI_TIMEOUT": "30", "LOG_LEVEL": "WARNING"}
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", SPAWN_WORKER, str(lease_ttl)], cwd=root,
+                            env=env)
+    try:
+        srv.wait_for_requests(1, timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_killed_workers_issue_is_asked_again_by_the_restarted_worker(r, settings, redis_url):
+    store.set_flag(r, True)
+    (issue,) = future_issues(1)
+    pending(r, [issue])
+    with fake_provider(chat_reply(ANSWER, delay=30), chat_reply(ANSWER)) as srv:
+        kill_worker_mid_call(redis_url, srv, lease_ttl=2.0)
+        assert store.get_prediction(r, GAME.code, issue) is None
+        assert store.open_issues(r, GAME.code) == [issue]
+        # Restarted at once: the dead process's lease still blocks the catch-up, then lapses.
+        with running(make_worker(settings, r, srv, lease_ttl=2.0)) as worker:
+            assert outcome(worker, "retry") == ("retry", GAME.code, issue, "stored")
+        assert len(srv.requests) == 2
+    assert store.get_prediction(r, GAME.code, issue)["status"] == "ok"
+    assert store.open_issues(r, GAME.code) == [] and not store.leased(r, GAME.code, issue)
+
+
+def test_an_issue_drawn_without_an_answer_is_recorded_failed_with_the_reason(r, settings,
+                                                                            redis_url):
+    store.set_flag(r, True)
+    (issue,) = future_issues(1)
+    pending(r, [issue])
+    with fake_provider(chat_reply(ANSWER, delay=30)) as srv:
+        kill_worker_mid_call(redis_url, srv, lease_ttl=2.0)
+        settle(r, issue, 4, announce=False)  # drawn while no worker was running
+        with running(make_worker(settings, r, srv, lease_ttl=2.0)) as worker:
+            assert outcome(worker, "open") == ("open", GAME.code, issue, "failed")
+        assert len(srv.requests) == 1
+    saved = store.get_prediction(r, GAME.code, issue)
+    assert saved["status"] == "failed" and saved["reason"].startswith("no answer before the draw")
+    assert saved["number"] is None and store.unresolved_issues(r, GAME.code) == []
+    status = store.status(r)
+    assert status["failures"] == 1 and status["recent"] == {"n": 1, "failures": 1,
+                                                            "failure_rate": 1.0}

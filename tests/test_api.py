@@ -25,7 +25,8 @@ def worked(settings, r):
 
 
 def test_health_and_status(client, worked):
-    assert client.get("/health").json["status"] == "ok"
+    health = client.get("/health").json
+    assert health["status"] == "healthy" and health["redis"] == "connected"
     body = client.get("/api/status").json
     game = body["games"]["WinGo_1M"]
     assert game["draws"] == 51 and game["latest_issue"].startswith("20260101")
@@ -35,8 +36,8 @@ def test_health_and_status(client, worked):
     assert rs["connected"] is True and "url" not in json.dumps(rs).lower()
 
 
-def test_prediction_report_shape(client, worked):
-    resp = client.get("/api/prediction")
+def test_v2_report_shape(client, worked):
+    resp = client.get("/api/v2/report")
     assert resp.status_code == 200 and resp.mimetype == "application/json"
     rep = resp.json
     for field in ("next_issue", "prediction", "likelihoods", "accuracy", "streaks",
@@ -52,13 +53,16 @@ def test_prediction_report_shape(client, worked):
     assert rep["fairness"]["commitment"]
 
 
-def test_prediction_etag_and_304(client, worked):
-    first = client.get("/api/prediction")
+@pytest.mark.parametrize("url", ["/api/prediction", "/api/v2/report"])
+def test_prediction_etag_and_304(client, worked, url):
+    first = client.get(url)
     etag = first.headers["ETag"]
-    again = client.get("/api/prediction", headers={"If-None-Match": etag})
+    again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
-    other = client.get("/api/prediction", headers={"If-None-Match": '"nope"'})
+    other = client.get(url, headers={"If-None-Match": '"nope"'})
     assert other.status_code == 200 and other.data == first.data
+    assert client.get("/api/prediction").headers["ETag"] != client.get(
+        "/api/v2/report").headers["ETag"]
 
 
 def test_new_prediction_is_pushed_to_the_cache_by_pubsub(app, client, worked, r, monkeypatch):
@@ -69,19 +73,35 @@ def test_new_prediction_is_pushed_to_the_cache_by_pubsub(app, client, worked, r,
     client.get("/api/prediction")  # starts the listener
     cache = app.extensions["lottery"]["prediction_cache"]
     assert cache._listening.wait(5), "the cache listener did not subscribe"
-    old = client.get("/api/prediction").json
+    old = client.get("/api/v2/report").json
     new = dict(old, next_issue="20260101100019999")
     predictions.write_report(r, "WinGo_1M", json.dumps(new).encode())
-    assert client.get("/api/prediction").json["next_issue"] == old["next_issue"]  # cached copy
+    for url in ("/api/v2/report", "/api/prediction"):  # cached copies
+        assert client.get(url).json["next_issue"] == old["next_issue"]
     publish_event(r, "prediction", "WinGo_1M", {"issue": new["next_issue"]})
     deadline = time.monotonic() + 5
-    while client.get("/api/prediction").json["next_issue"] != new["next_issue"]:
+    while client.get("/api/v2/report").json["next_issue"] != new["next_issue"]:
         assert time.monotonic() < deadline, "the event did not refresh the cached report"
+    assert client.get("/api/prediction").json["next_issue"] == new["next_issue"]
 
 
 def test_no_prediction_yet_is_503_json(client):
     resp = client.get("/api/prediction")
     assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
+
+
+def test_no_prediction_yet_is_503_json_and_an_unfollowed_game_is_404(settings, r):
+    app = create_app(settings.with_(games=("WinGo_1M", "WinGo_5M")), r)
+    try:
+        resp = app.test_client().get("/api/prediction?game=WinGo_5M")
+        assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
+        assert resp.json["status"] == "initializing" and resp.json["ai_enabled"] is False
+        resp = app.test_client().get("/api/v2/report?game=WinGo_5M")
+        assert resp.status_code == 503 and resp.json["error"] == "no_prediction_yet"
+        resp = app.test_client().get("/api/prediction?game=WinGo_3M")
+        assert resp.status_code == 404 and "WinGo_1M, WinGo_5M" in resp.json["message"]
+    finally:
+        close_app(app)
 
 
 def test_a_game_the_server_does_not_follow_is_404_naming_those_it_does(client):
@@ -174,9 +194,14 @@ def test_redis_down_gives_503_json(settings):
     dead = redis.Redis.from_url(dead_url, socket_connect_timeout=0.2, socket_timeout=0.2)
     app = create_app(settings.with_(redis_url=None), dead)
     c = app.test_client()
-    for url in ("/health", "/api/status", "/api/history", "/api/prediction",
+    for url in ("/health", "/api/history", "/api/prediction", "/api/v2/report",
                 "/api/fairness/20260101100010001", "/api/redis/status"):
         resp = c.get(url)
         assert resp.status_code == 503, url
         assert resp.json["error"] == "redis_unavailable"
         assert "s3cret" not in resp.get_data(as_text=True)
+    # Upstream's /api/status answers 200 and says what is wrong.
+    resp = c.get("/api/status")
+    assert resp.status_code == 200 and resp.json["redis_available"] is False
+    assert resp.json["main_prediction_data_status"] == "redis_connection_error"
+    assert "s3cret" not in resp.get_data(as_text=True)

@@ -121,6 +121,7 @@ LAYERS = [
     ("lottery.ai.wingo_parse", 1), ("lottery.ai.wingo_prompt", 1), ("lottery.ai.wingo", 1),
     ("lottery.store", 2), ("lottery.sources", 2), ("lottery.events", 2), ("lottery.ai.store", 2),
     ("lottery.ai.provider", 2), ("lottery.sim.sessions", 2), ("lottery.sim.backtest", 2),
+    ("lottery.sim.jobs", 2),
     ("lottery.reports", 3), ("lottery.worker", 3), ("lottery.ai.worker", 3),
     ("lottery.sim.worker", 3), ("lottery.ai", 3), ("lottery.sim", 3),
     ("lottery.web", 4), ("lottery.bot", 4), ("lottery.commands", 4), ("lottery.cli", 4),

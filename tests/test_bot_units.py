@@ -162,17 +162,36 @@ def test_stats_fall_back_to_the_report_accuracy(r):
 
 
 # -- the chat store (real Redis) -----------------------------------------------------------------
-def test_deliveries_are_claimed_once_per_chat_and_issue(r):
+def test_a_delivery_is_queued_once_marked_on_the_wire_and_done_only_when_accepted(r):
     for chat_id in (1, 2, 3, 4, 5):
         chats.subscribe(r, chat_id, "WinGo_1M", "i1", "")
-    first = chats.claim_deliveries(r, "WinGo_1M", "i2", "i1", [1, 2, 3], ttl=300)
-    assert first == [(1, False), (2, False), (3, False)]
-    assert chats.claim_deliveries(r, "WinGo_1M", "i2", "i1", [1, 2, 3, 4], ttl=300) == [(4, False)]
-    assert chats.claim_deliveries(r, "WinGo_1M", "i3", "i2", [2, 5], ttl=300) == [(2, True),
-                                                                                 (5, False)]
-    assert 0 < r.ttl(keys.telegram_sent("WinGo_1M", "i2")) <= 300
-    chats.unsubscribe(r, 1)  # a /stop during a broadcast: the rest of it skips the chat
-    assert chats.claim_deliveries(r, "WinGo_1M", "i4", "i3", [1, 2], ttl=300) == [(2, True)]
+    g = "WinGo_1M"
+    assert chats.prepare_deliveries(r, g, "i2", "i1", [1, 2, 3], ttl=300) == [
+        (1, 10, None), (2, 10, None), (3, 10, None)]
+    # Queued but not sent (e.g. a process killed while they waited in the rate limiter):
+    # another process may send them, and their outcome is not counted twice.
+    assert chats.prepare_deliveries(r, g, "i2", "i1", [1, 2, 3, 4], ttl=300) == [
+        (1, 0, None), (2, 0, None), (3, 0, None), (4, 10, None)]
+    assert chats.on_wire(r, g, "i2", 1, "w:A") and chats.on_wire(r, g, "i2", 1, "w:A")
+    assert not chats.on_wire(r, g, "i2", 1, "w:B")  # out with A: never twice
+    chats.finish_delivery(r, g, "i2", 1, "d", ttl=300)
+    assert not chats.on_wire(r, g, "i2", 1, "w:A")
+    assert chats.on_wire(r, g, "i2", 2, "w:A")  # on the wire when A dies
+    chats.finish_delivery(r, g, "i2", 3, "x:failed", ttl=300)
+    assert chats.prepare_deliveries(r, g, "i2", "i1", [1, 2, 3], ttl=300) == [
+        (1, -1, None), (2, -2, "w:A"), (3, -1, None)]
+    assert chats.set_delivery_if(r, g, "i2", 2, "w:A", "x:unknown")
+    assert not chats.set_delivery_if(r, g, "i2", 2, "w:A", "x:unknown")
+    assert chats.delivery_states(r, g, "i2") == {1: "d", 2: "x:unknown", 3: "x:failed", 4: "c"}
+    # Only an accepted message counts as sent for the next issue's session outcome.
+    assert chats.prepare_deliveries(r, g, "i3", "i2", [1, 2, 5], ttl=300) == [
+        (1, 11, None), (2, 10, None), (5, 10, None)]
+    assert 0 < r.ttl(keys.telegram_sent(g, "i2")) <= 300
+    assert 0 < r.ttl(keys.telegram_delivery(g, "i2")) <= 300
+    chats.unsubscribe(r, 5)  # a /stop during a broadcast: the rest of it skips the chat
+    assert not chats.on_wire(r, g, "i3", 5, "w:A")
+    assert chats.on_wire(r, g, "i3", 5, "w:A", subscribed_only=False)  # a session's last word
+    assert chats.prepare_deliveries(r, g, "i4", "i3", [5], ttl=300) == [(5, -1, None)]
 
 
 def test_outcomes_roll_the_day_over_and_end_the_session_at_the_target(r):

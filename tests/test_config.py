@@ -18,6 +18,7 @@ def test_defaults():
     ({"PORT": "abc"}, "PORT"), ({"PORT": "0"}, "PORT"), ({"GAMES": "WinGo_1M,Keno"}, "Keno"),
     ({"DRAW_SOURCE": "ftp"}, "DRAW_SOURCE"), ({"DRAW_SOURCE": "http"}, "SOURCE_URL"),
     ({"TELEGRAM_ADMIN_IDS": "1,x"}, "TELEGRAM_ADMIN_IDS"), ({"SOURCE_TIMEOUT": "-1"}, "SOURCE_TIMEOUT"),
+    ({"SSE_MAX_CLIENTS": "5000"}, "ordinary requests"), ({"HEAVY_RATE_LIMIT": "lots"}, "HEAVY"),
 ])
 def test_bad_values_are_explained(env, needle):
     with pytest.raises(ConfigError, match=needle):
@@ -53,6 +54,27 @@ def test_redact_url_never_leaks_password(user, password):
     assert redact_url("redis://example:6379/0") == "redis://example:6379/0"
 
 
+@pytest.mark.parametrize("url,secret", [
+    ("redis://host:6379/0?password=s3cr3t-q", "s3cr3t-q"),
+    ("redis://host/0?db=1&password=s3cr3t-q&x=1", "s3cr3t-q"),
+    ("redis://:p@ss@w0rd@host:6379/0", "w0rd"),
+    ("redis://user:p@ss/w0rd@host:6379/0", "w0rd"),
+    ("rediss://default:abc%40def@host:6380", "abc"),
+])
+def test_redact_url_covers_query_passwords_and_at_signs(url, secret):
+    for text in (redact_url(url), RedactSecrets([]).redact(f"connecting to {url} failed")):
+        assert secret not in text and "***" in text
+    assert "host" in redact_url(url)
+
+
+@given(password=st.text(alphabet="ab@:/%?#&=!x9", min_size=1, max_size=16).filter(
+    lambda p: not p.startswith(("/", "?", "#")) and "/" not in p.split("@")[-1]
+    and "?" not in p and "#" not in p))
+def test_redact_url_hides_any_password_before_the_host(password):
+    url = f"redis://user:{password}@example:6379/0"
+    assert redact_url(url) == "redis://***@example:6379/0"
+
+
 def test_every_variable_is_documented():
     """Each variable the settings read appears in the README table and in .env.example."""
     import re
@@ -61,7 +83,7 @@ def test_every_variable_is_documented():
     root = Path(__file__).resolve().parents[1]
     source = (root / "lottery" / "config.py").read_text()
     names = set(re.findall(r'env(?:\.get)?\(\s*(?:env,\s*)?"([A-Z_]+)"', source))
-    names |= set(re.findall(r'_(?:int|float|list|bool)\(env, "([A-Z_]+)"', source))
+    names |= set(re.findall(r'_(?:int|float|list|bool|origins)\(env, "([A-Z_]+)"', source))
     assert len(names) > 25
     readme = (root / "README.md").read_text()
     example = (root / ".env.example").read_text()

@@ -216,7 +216,7 @@ def test_polling_with_etags_when_the_stream_is_unavailable(site, tab):
     expect(page.locator("#live-status")).to_have_attribute("data-state", "polling")
     wait_ready(page, "prediction")
     # An unchanged report is asked for with its ETag and not downloaded again.
-    with page.expect_response(lambda resp: "/api/prediction" in resp.url and resp.status == 304
+    with page.expect_response(lambda resp: "/api/v2/report" in resp.url and resp.status == 304
                               and resp.request.headers.get("if-none-match")):
         pass
     new_issue = site.step()
@@ -262,6 +262,8 @@ def test_simulator_form_starts_a_session_and_its_wallet_changes_on_the_next_draw
     expect(wallet).not_to_have_text(before)
     expect(panel(page, "sim-history").locator("tbody tr").first).to_contain_text(
         re.compile("Win|Loss"))
+    expect(session.locator(".stats")).to_contain_text("Big/Small hits")
+    expect(session.locator(".stats")).not_to_contain_text("big/small hits")
     # A Monte Carlo study shows the ruin probability with its interval and the fan chart.
     mc = panel(page, "montecarlo")
     mc.locator('input[name="sessions"]').fill("200")
@@ -357,3 +359,113 @@ def test_board_on_a_phone_in_dark_mode(site, tab):
     page.reload()
     wait_ready(page, "prediction")
     assert page.evaluate(dark) == "rgb(245, 246, 248)"
+
+
+PAGES = ("/", "/simulator", "/fairness", "/mixpred/")
+
+
+def _session_with_history(site, settings, redis_url):
+    """A running paper session with a settled round (so the history table has rows)."""
+    site.start_simulator_worker(settings, redis_url)
+    site.sim_worker.beat(force=True)  # alive from now on, whether or not its loop has begun
+    body = {"initial_wallet": 1000, "simulation_mode": "internal_logic",
+            "big_small_bet_strategy": {"is_active": True, "target_side": "Big"},
+            "color_bet_strategy": {"is_active": True, "target_color": "Green"}}
+    resp = site.app.test_client().post("/api/simulator/start", json=body,
+                                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert resp.status_code == 200, resp.json
+    for _ in range(3):
+        site.step()
+
+
+def test_no_page_scrolls_sideways_at_phone_width(site, tab, settings, redis_url):
+    _session_with_history(site, settings, redis_url)
+    page = tab(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).page
+    for path in PAGES:
+        page.goto(site.url + path)
+        expect(page.locator("[data-panel]").first).to_be_visible()
+        if path == "/":
+            for name in ("prediction", "audit", "scoreboard", "draws"):
+                wait_ready(page, name)
+        if path == "/simulator":
+            expect(panel(page, "sim-history").locator("tbody tr").first).to_contain_text(
+                re.compile("Win|Loss"))
+        if path == "/mixpred/":
+            expect(panel(page, "mix-last").locator("tbody tr")).not_to_have_count(0)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate("""() => [...document.querySelectorAll('main *, header *')]
+            .filter(e => e.getBoundingClientRect().right > 390.5)
+            .filter(e => { for (let p = e.parentElement; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'hidden' || o === 'scroll') return false; } return true; })
+            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.dataset.field || e.dataset.panel || ''))""")
+        assert width <= 390, f"{path} is {width}px wide at a 390px viewport: {wide}"
+        # Every navigation link is fully visible (none cut off at the edge).
+        for box in page.locator(".nav a").evaluate_all(
+                "links => links.map(a => a.getBoundingClientRect().toJSON())"):
+            assert box["left"] >= 0 and box["right"] <= 390, (path, box)
+
+
+def test_simulator_wallet_labels_sit_over_their_values_on_desktop(site, tab, settings, redis_url):
+    _session_with_history(site, settings, redis_url)
+    page = tab(viewport={"width": 1280, "height": 900}).page
+    page.goto(site.url + "/simulator")
+    wait_ready(page, "sim-session")
+    stats = panel(page, "sim-session").locator('[data-field="wallet"] .stat')
+    expect(stats.first).to_be_visible()
+    pairs = stats.evaluate_all("""boxes => boxes.map(b => {
+        const [dt, dd] = [b.querySelector('dt'), b.querySelector('dd')];
+        return [dt.textContent, dt.getBoundingClientRect().toJSON(), dd.getBoundingClientRect().toJSON()];
+    })""")
+    labels = [label for label, _, _ in pairs]
+    assert {"Wallet (with stakes in play)", "Available", "In play", "Started with"} <= set(labels)
+    for label, dt, dd in pairs:
+        # The value sits right under its own label, in the same column.
+        assert abs(dt["left"] - dd["left"]) < 1 and 0 <= dd["top"] - dt["bottom"] < 4, label
+
+
+def test_board_says_it_once_and_shows_violet_as_its_own_market(site, tab):
+    page = tab().page
+    page.goto(site.url + "/")
+    wait_ready(page, "prediction")
+    text = page.locator("body").inner_text()
+    assert text.count("Fair draws cannot be predicted") == 1
+    pred = panel(page, "prediction")
+    legend = pred.locator('[data-field="color-split"]').inner_text()
+    assert "Red" in legend and "Green" in legend and "Violet" not in legend
+    expect(pred.locator('[data-field="violet"]')).to_contain_text(
+        re.compile(r"Violet \d+\.\d% chance"))
+    # Other pages keep the sentence once, in the footer.
+    page.goto(site.url + "/fairness")
+    assert page.locator("body").inner_text().count("Fair draws cannot be predicted") == 1
+
+
+def test_wording_of_streaks_and_of_a_stopped_session(site, tab, settings, redis_url):
+    _session_with_history(site, settings, redis_url)
+    page = tab().page
+    page.goto(site.url + "/mixpred/")
+    wait_ready(page, "mix-streaks")
+    text = panel(page, "mix-streaks").inner_text()
+    assert not re.search(r"\b1 (hits|misses)\b", text), text
+    assert re.search(r"Now: \d+ (hit|hits|miss|misses) in a row", text)
+    resp = site.app.test_client().post("/api/simulator/stop", json={},
+                                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert resp.status_code == 200
+    page.goto(site.url + "/simulator")
+    wait_ready(page, "sim-session")
+    state = panel(page, "sim-session").locator('[data-field="sim-state"]')
+    expect(state).to_have_text("stopped: stopped by user")
+    expect(panel(page, "sim-history")).to_contain_text("session stopped: stopped by user")
+    assert "stopped_by_user" not in page.locator("main").inner_text()
+def test_the_ai_badge_shows_the_recent_failure_rate(site, tab):
+    ai_store.set_flag(site.r, True)
+    site.r.hset(keys.AI_STATUS, "key_configured", "1")
+    for n in range(9):
+        ai_store.record_outcome(site.r, {"game": GAME.code, "issue": str(n), "status": "failed",
+                                         "reason": "HTTP 500", "timestamp": "t"})
+    ai_store.record_outcome(site.r, {"game": GAME.code, "issue": "9", "status": "ok",
+                                     "timestamp": "t"})
+    page = tab().page
+    page.goto(site.url + "/")
+    wait_ready(page, "ai")
+    badge = panel(page, "ai").locator('[data-field="ai-state"]')
+    expect(badge).to_have_text("enabled · 9 of the last 10 failed")
+    expect(badge).to_have_class("tag bad")

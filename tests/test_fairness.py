@@ -94,3 +94,29 @@ def test_verify_command(r, settings, capsys):
     assert "NOT VERIFIED" in capsys.readouterr().out
     assert verify_command.run(argparse.Namespace(issue="20260301100019999", game="WinGo_1M"), settings) == 2
     assert verify_command.run(argparse.Namespace(issue=GAME.make_issue(NOW.date(), 1), game="WinGo_1M"), settings) == 2
+
+
+def test_the_worker_keeps_the_secret_in_an_owner_only_file_never_in_redis(r, settings):
+    import stat
+
+    from lottery import keys
+    from lottery.worker import build_source
+
+    r.set(keys.LEGACY_SIM_SECRET, "leaked-by-an-old-version")
+    s = settings.with_(sim_secret=None)
+    source = build_source(s, r)
+    path = s.data_dir / simulated.SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(s.data_dir.stat().st_mode) == 0o700
+    secret = path.read_text().strip()
+    assert source._secret == secret and len(secret) == 64
+    assert not r.exists(keys.LEGACY_SIM_SECRET)  # the old copy is gone
+    assert r.dbsize() == 0  # nothing about the secret was written
+    # The same secret next time (a restart keeps the chains), the file closed again if opened.
+    path.chmod(0o644)
+    assert build_source(s, r)._secret == secret
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # SIM_SERVER_SECRET wins and writes no file.
+    other = settings.with_(data_dir=s.data_dir.parent / "other")
+    assert build_source(other, r)._secret == "test-secret"
+    assert not (other.data_dir / simulated.SECRET_FILE).exists()

@@ -21,7 +21,7 @@ VOLATILE = {"timestamp", "generated_at", "server_time", "latency_ms", "last_seen
             "processes", "redis_version", "memory", "checked_at", "now", "ts", "time",
             "generation_time_seconds", "cached_at", "version", "last_updated"}
 ENDPOINTS = [
-    "/health", "/api/prediction", "/api/history?per_page=5", "/api/history?page=2&per_page=3",
+    "/health", "/api/prediction", "/api/v2/report", "/api/history?per_page=5", "/api/history?page=2&per_page=3",
     "/api/accuracy", "/api/accuracy?window=20", "/api/audit", "/api/color_insights",
     "/api/size_insights", "/api/v2/insights", "/api/ai_prediction", "/api/ai_big_small_accuracy",
     "/api/ai/status", "/api/simulator/status", "/api/simulator/history",

@@ -60,10 +60,17 @@ def test_color_insights_show_the_pending_rule_history_accuracy_and_streaks(clien
     assert nxt["rule_name"] == pending["color_rules"].rule
     assert nxt["confidence"] == pytest.approx(pending["color_rules"].color_p, abs=1e-6)
     assert nxt["observed_sequence"] == pending["color_rules"].extra["observed_sequence"]
+    assert nxt["score"] == pytest.approx(100 * pending["color_rules"].color_p, abs=0.01)
+    assert nxt["prediction_source"] == "pattern_rules" and nxt["available_rules"] >= 1
     history = body["color_prediction_history"]
     assert len(history) == 15
+    # As upstream: the open issue's call first, its actual colour unknown (null).
+    head = history[0]
+    assert head["issue"] == open_issue and head["actual_color"] is None
+    assert head["predicted_color"] == pending["color_rules"].color and head["prediction_time"]
     outcomes = [(p["color_rules"].color == primary_color(d)) for _, d, p in log]
-    for row, (issue, d, preds) in zip(history, reversed(log)):
+    for row, (issue, d, preds) in zip(history[1:], reversed(log)):
+        assert row["prediction_time"]
         assert row["issue"] == issue and row["actual_number"] == d
         assert row["predicted_color"] == preds["color_rules"].color
         assert row["actual_color"] == primary_color(d)
@@ -92,7 +99,7 @@ def test_size_and_v2_insights(client, played):
     log, open_issue, pending = played
     size_body = client.get("/api/size_insights").get_json()
     assert size_body["size_prediction"]["next_size"] == pending["size_rules"].big_small
-    row = size_body["size_prediction_history"][0]
+    row = size_body["size_prediction_history"][1]  # [0]: the open issue, as upstream
     issue, d, preds = log[-1]
     assert (row["issue"], row["predicted_size"], row["actual_size"]) == (
         issue, preds["size_rules"].big_small, size(d))

@@ -69,3 +69,17 @@ def test_parse_issue_rejects_or_round_trips(text):
     except ValueError:
         return
     assert g.issue_from_ordinal(g.issue_ordinal(text))[-4:] == f"{seq:04d}"
+
+
+@given(st.text(alphabet=st.characters(categories=["Nd"]), min_size=10, max_size=20))
+def test_a_parsed_issue_is_17_ascii_digits_one_spelling_per_period(text):
+    g = GAMES["WinGo_1M"]
+    try:
+        g.parse_issue(text)
+    except ValueError:
+        return
+    # Accepted: ASCII digits, canonical length, and the canonical string of its own period
+    # once the game code is ours (so no second spelling can name the same period).
+    assert text.isascii() and len(text) == 17
+    canonical = g.issue_from_ordinal(g.issue_ordinal(text))
+    assert canonical[:8] + canonical[-4:] == text[:8] + text[-4:]

@@ -146,13 +146,20 @@ def test_cli_backtest_from_a_csv_file(tmp_path, capsys):
 
 
 def test_backtest_endpoint(r, settings, redis_url):
+    from lottery import keys
+    from lottery.sim import jobs
+
     _store_draws(r, [k % 10 for k in range(100)])
     client = create_app(settings, redis.Redis.from_url(redis_url)).test_client()
+    r.set(keys.heartbeat(keys.SIM_WORKER), "alive")
     res = client.post("/api/simulator/backtest?game=WinGo_1M",
                       json={"target": "Green", "draws": 50, "warmup": 0})
-    assert res.status_code == 200
-    assert res.get_json()["bets_placed"] == 50
+    assert res.status_code == 202
+    jobs.run_next(r, settings)  # what the simulator worker does
+    done = client.get(res.get_json()["result_url"]).get_json()
+    assert done["status"] == "done" and done["result"]["bets_placed"] == 50
     bad = client.post("/api/simulator/backtest", json={"draws": -1})
     assert bad.status_code == 400 and bad.get_json()["error"] == "bad_request"
     bad = client.post("/api/simulator/backtest?game=Nope", json={})
     assert bad.status_code == 400
+    assert jobs.queued(r) == 0

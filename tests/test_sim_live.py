@@ -305,11 +305,19 @@ def test_api_session_lifecycle(r, client, running_worker):
     res = client.post("/api/simulator/config", json={"stop_loss": 100}, headers=AUTH)
     assert res.status_code == 200 and res.get_json()["state"]["stop_loss"] == 100
     page = client.get("/api/simulator/history?per_page=2&page=1").get_json()
-    assert page["pagination"]["total_entries"] == 3 and len(page["history"]) == 2
+    assert page["pagination"]["total_entries"] == 3 and len(page["rounds"]) == 2
+    # Upstream's entries for the same rounds: one per bet, one per message.
+    bets = [e for e in page["history"] if "bet_type" in e]
+    assert {(e["bet_type"], e["predicted_value"], e["payout_factor"], e["result"])
+            for e in bets} == {("color", "Green", 2.0, "Win"), ("big_small", "Big", 2.0, "Win")}
+    assert all(e["actual_outcome_digit"] == 7 and e["wallet_change"] > 0 for e in bets)
     res = client.post("/api/simulator/stop", json={}, headers=AUTH)
     assert res.status_code == 200
     assert res.get_json()["session_summary"]["net_change"] == pytest.approx(14.4)
-    assert client.post("/api/simulator/stop", json={}, headers=AUTH).status_code == 404
+    again = client.post("/api/simulator/stop", json={}, headers=AUTH)  # upstream: success, {}
+    assert again.status_code == 200 and again.get_json()["session_summary"] == {}
+    assert client.post("/api/simulator/stop", json={"session_id": session_id},
+                       headers=AUTH).status_code == 409
 
 
 def test_api_answers_503_without_a_worker_and_queues_nothing(r, client):
@@ -379,12 +387,16 @@ def test_api_status_and_history_without_sessions(client):
     assert client.get("/api/simulator/history?per_page=500").status_code == 400
 
 
-def test_api_monte_carlo_and_its_limit(client):
+def test_api_monte_carlo_and_its_limit(client, running_worker):
     res = client.post("/api/simulator/montecarlo", json={
         "target": "Violet", "progression": "dalembert", "sessions": 200, "rounds": 100,
         "seed": 4})
-    assert res.status_code == 200
-    body = res.get_json()
+    assert res.status_code == 202  # queued for the simulator worker
+    deadline = time.monotonic() + 20
+    while (job := client.get(res.get_json()["result_url"]).get_json())["status"] != "done":
+        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.05)  # polling the result URL as a client does
+    body = job["result"]
     assert body["study"]["seed"] == 4 and body["return_per_unit"]["expected"] == 0.882
     res = client.post("/api/simulator/montecarlo", json={"sessions": 200_000, "rounds": 101})
     assert res.status_code == 400 and "20,000,000" in res.get_json()["message"]

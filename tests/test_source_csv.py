@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from lottery.games import GAMES, get_game
-from lottery.sources import csv_source
 from lottery.commands import import_csv
 from lottery.sources.csv_source import read_csv
 from lottery.store import draws as draw_store
@@ -153,7 +152,7 @@ def test_import_csv_end_to_end_twice_gives_no_duplicates(r, settings, tmp_path, 
     assert import_csv.run(cli_args(path), settings) == 0
     out, err = capsys.readouterr()
     assert "4 rows read" in out and "3 good, 1 bad" in out
-    assert "3 new draws stored, 0 already present" in out
+    assert "3 new draws stored, 3 of them kept; 0 already present" in out
     assert "line 4: " in err and "not-an-issue" in err
     assert draw_store.count(r, "WinGo_1M") == 3
     assert draw_store.get_draw(r, "WinGo_1M", issue(11)) == {
@@ -163,12 +162,53 @@ def test_import_csv_end_to_end_twice_gives_no_duplicates(r, settings, tmp_path, 
     path.write_text(f"issue,number\n{issue(12)},3\n{issue(13)},4\n")
     assert import_csv.run(cli_args(path), settings) == 0
     out, _ = capsys.readouterr()
-    assert "1 new draws stored, 1 already present" in out
+    assert "1 new draws stored, 1 of them kept; 1 already present" in out
     assert import_csv.run(cli_args(path), settings) == 0
     out, _ = capsys.readouterr()
-    assert "0 new draws stored, 2 already present" in out
+    assert "0 new draws stored, 0 of them kept; 2 already present" in out
+    assert "dropped" not in out
     assert draw_store.count(r, "WinGo_1M") == 4
     assert draw_store.latest_issue(r, "WinGo_1M") == issue(13)
+
+
+def test_import_csv_warns_first_then_reports_what_the_cap_dropped(r, settings, tmp_path, capsys):
+    s = settings.with_(max_draws=1000)
+    path = tmp_path / "year.csv"
+    path.write_text("issue,number\n" + "".join(f"{issue(n)},{n % 10}\n" for n in range(1, 1201)))
+    assert import_csv.run(cli_args(path), s) == 0
+    out, err = capsys.readouterr()
+    assert "over MAX_DRAWS=1000" in err and "will be dropped" in err
+    assert "1200 new draws stored, 1000 of them kept" in out
+    assert "dropped the 200 oldest draws (200 of them from this file); 1000 draws are stored" in out
+    assert draw_store.count(r, "WinGo_1M") == 1000
+
+
+@pytest.mark.parametrize("spelling", [
+    "٢٠٢٥٠٨٢٨١٠٠٠١٠٠٠٥",  # Arabic-Indic digits of 20250828100010005
+    "202508281000010005",  # 18 digits
+    "2025082810005",  # 13 digits: no game code
+    " 20250828100010005x",
+])
+def test_other_spellings_of_an_issue_are_refused(spelling):
+    draws, problems = parse(f"issue,number\n{spelling},1\n")
+    assert draws == [] and "17 ASCII digits" in problems[0][1]
+
+
+def test_a_period_with_a_result_refuses_a_second_one(r, settings, tmp_path, capsys):
+    path = tmp_path / "a.csv"
+    path.write_text(f"issue,number\n{issue(5)},1\n")
+    assert import_csv.run(cli_args(path), settings) == 0
+    # The same period under another platform's game code (and twice in one file).
+    other = issue(5)[:8] + "99999" + issue(5)[-4:]
+    other2 = issue(6)[:8] + "99999" + issue(6)[-4:]
+    path.write_text(f"issue,number\n{other},7\n{issue(6)},2\n{other2},3\n")
+    capsys.readouterr()
+    assert import_csv.run(cli_args(path), settings) == 0
+    out, err = capsys.readouterr()
+    assert "1 new draws stored" in out and "2 rows refused" in err
+    assert draw_store.count(r, "WinGo_1M") == 2
+    assert draw_store.get_draw(r, "WinGo_1M", issue(5))["number"] == 1
+    assert draw_store.get_draw(r, "WinGo_1M", other) is None
 
 
 def test_import_csv_keeps_games_apart(r, settings, tmp_path, capsys):

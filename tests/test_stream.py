@@ -231,6 +231,7 @@ def test_stream_limit_answers_503_json(settings, r):
         second = app.test_client().get("/api/stream")
         assert second.status_code == 503
         assert second.json["error"] == "too_many_streams"
+        assert int(second.headers["Retry-After"]) > 0
         finish(app, reader)
     finally:
         close_app(app)

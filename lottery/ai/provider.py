@@ -4,12 +4,16 @@ One long-lived httpx client with timeouts. Tenacity retries, with exponential
 backoff and jitter, only what may pass: transport errors, timeouts, 429 and
 5xx. API keys rotate on 401 and 429. Every call to `complete` is bounded by a
 time budget (the caller keeps it well inside one period), and each HTTP call
-is recorded so the worker can count calls, errors and latencies.
+is recorded so the worker can count calls, errors and latencies. A `cancel`
+event (set when the AI is switched off or the worker stops) ends `complete` at
+once: no attempt starts after it is set, a backoff wait is cut short, and a
+request already under way is abandoned (its answer, if any, is ignored).
 Keys never appear in messages or logs.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -48,6 +52,10 @@ class ProviderError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.calls = calls or []
+
+
+class Cancelled(ProviderError):
+    """`complete` was cancelled: the AI was switched off or the worker is stopping."""
 
 
 class _Retry(Exception):
@@ -93,10 +101,12 @@ class ChatProvider:
         """Close the HTTP connection pool."""
         self.client.close()
 
-    def complete(self, messages: list[dict], budget: float) -> Completion:
+    def complete(self, messages: list[dict], budget: float,
+                 cancel: threading.Event | None = None) -> Completion:
         """Return the answer to `messages` within `budget` seconds, or raise ProviderError."""
         if not self.keys:
             raise ProviderError("disabled: no API key")
+        cancel = cancel or threading.Event()
         calls: list[Call] = []
         rejected: set[int] = set()
         start = time.monotonic()
@@ -105,11 +115,13 @@ class ChatProvider:
                 "max_tokens": self.max_tokens}
 
         def attempt() -> str | None:
-            return self._call(body, deadline, calls, rejected)
+            if cancel.is_set():
+                raise Cancelled(_cancel_reason(cancel))
+            return self._call(body, deadline, calls, rejected, cancel)
 
         retrying = Retrying(retry=retry_if_exception_type(_Retry),
                             stop=stop_after_attempt(self.max_attempts) | stop_before_delay(budget),
-                            wait=self._wait, reraise=True)
+                            wait=self._wait, sleep=cancel.wait, reraise=True)
         try:
             text = retrying(attempt)
         except _Retry as exc:
@@ -120,7 +132,8 @@ class ChatProvider:
             raise
         return Completion(text, (time.monotonic() - start) * 1000.0, calls)
 
-    def _call(self, body: dict, deadline: float, calls: list[Call], rejected: set[int]):
+    def _call(self, body: dict, deadline: float, calls: list[Call], rejected: set[int],
+              cancel: threading.Event):
         remaining = deadline - time.monotonic()
         if remaining <= 0.01:
             raise _Retry("time budget spent")
@@ -128,8 +141,10 @@ class ChatProvider:
         headers = {"Authorization": f"Bearer {self.keys[index]}"}
         t0 = time.monotonic()
         try:
-            resp = self.client.post("/chat/completions", json=body, headers=headers,
-                                    timeout=min(self.timeout, remaining))
+            resp = self._post(body, headers, min(self.timeout, remaining), cancel)
+        except Cancelled:
+            calls.append(Call(False, _ms(t0), None, "cancelled"))
+            raise
         except httpx.TimeoutException:
             calls.append(Call(False, _ms(t0), None, "timeout"))
             raise _Retry("timeout") from None
@@ -168,6 +183,30 @@ class ChatProvider:
         calls.append(Call(True, latency, status))
         return text
 
+    def _post(self, body: dict, headers: dict, timeout: float,
+              cancel: threading.Event) -> httpx.Response:
+        """POST in a helper thread so a cancel abandons the request instead of waiting it out."""
+        done = threading.Event()
+        out: dict = {}
+
+        def run() -> None:
+            try:
+                out["resp"] = self.client.post("/chat/completions", json=body, headers=headers,
+                                               timeout=timeout)
+            except BaseException as exc:  # handed to the waiting thread
+                out["exc"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="ai-provider-call", daemon=True).start()
+        # The cancel flag is checked every 50 ms; the request itself ends by its own timeout.
+        while not done.wait(0.05):
+            if cancel.is_set():
+                raise Cancelled(_cancel_reason(cancel))
+        if "exc" in out:
+            raise out["exc"]
+        return out["resp"]
+
     def _rotate(self) -> None:
         self._key = (self._key + 1) % len(self.keys)
 
@@ -179,6 +218,10 @@ class ChatProvider:
         if isinstance(exc, _Retry):
             wait = max(wait, exc.retry_after)
         return wait
+
+
+def _cancel_reason(cancel: threading.Event) -> str:
+    return getattr(cancel, "reason", None) or "cancelled"
 
 
 def _ms(t0: float) -> float:

@@ -11,7 +11,6 @@ has its own latest/index/counters keys (lottery.keys, "AI worker" section).
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime, timezone
 
 from lottery import keys
@@ -19,12 +18,15 @@ from lottery.config import DEFAULT_GAME
 from lottery.games import Game, get_game
 from lottery.store import as_str as _s
 
+RECENT_MAX = 20  # outcomes behind the recent failure rate
+OPEN_MAX = 100  # issues started and not answered yet, per game (older ones are dropped)
 UNRESOLVED_MAX = 500  # valid predictions waiting for their draw (older ones are dropped)
 LATENCIES_MAX = 500  # provider latencies kept for the percentiles
 PROCESS = "ai_worker"  # heartbeat name of the AI worker process
 NO_KEY = "disabled: no API key"
 STOPPED = "disabled: stopped (POST /api/ai/start enables it)"
 ENABLED = "enabled"
+CANCELLED = "cancelled"  # reason prefix of a call cut short by POST /api/ai/stop
 _TRUE = (b"1", b"true", b"yes", b"on", b"enabled")
 
 
@@ -69,10 +71,57 @@ def state_text(r, settings=None) -> str:
     return ENABLED if flag_on(r) else STOPPED
 
 
+# -- claims: a short lease per issue, owned by one live process ----------------------
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def claim(r, game_code: str, issue: str, ttl: float, token: str = "claimed") -> bool:
+    """Take the lease on an issue for `ttl` seconds (first caller wins); True if this one did."""
+    return bool(r.set(keys.ai_claim(game_code, issue), token, nx=True, px=int(ttl * 1000)))
+
+
+def renew(r, game_code: str, issue: str, token: str, ttl: float) -> bool:
+    """Extend a lease this token holds; False when it has lapsed or belongs to another."""
+    return bool(r.register_script(_RENEW)(keys=[keys.ai_claim(game_code, issue)],
+                                          args=[token, int(ttl * 1000)]))
+
+
+def release(r, game_code: str, issue: str, token: str) -> None:
+    """Give a lease back (only if this token still holds it)."""
+    r.register_script(_RELEASE)(keys=[keys.ai_claim(game_code, issue)], args=[token])
+
+
+def leased(r, game_code: str, issue: str) -> bool:
+    """Return True while some live process holds the lease on an issue."""
+    return bool(r.exists(keys.ai_claim(game_code, issue)))
+
+
+def mark_open(r, game: Game, issue: str) -> None:
+    """Remember that the worker started on an issue (until an answer or a failure is stored)."""
+    pipe = r.pipeline(transaction=False)
+    pipe.zadd(keys.ai_open(game.code), {issue: game.issue_ordinal(issue)})
+    pipe.zremrangebyrank(keys.ai_open(game.code), 0, -(OPEN_MAX + 1))
+    pipe.execute()
+
+
+def open_issues(r, game_code: str) -> list[str]:
+    """Return the issues started on and not answered yet, oldest first."""
+    return [_s(m) for m in r.zrange(keys.ai_open(game_code), 0, -1)]
+
+
+def close_open(r, game_code: str, issue: str) -> None:
+    """Forget an open issue (its answer or failure is stored)."""
+    r.zrem(keys.ai_open(game_code), issue)
+
+
 # -- predictions --------------------------------------------------------------------
-def claim(r, game_code: str, issue: str, ttl: int) -> bool:
-    """Claim an issue for one provider call (first caller wins); return True if this one did."""
-    return bool(r.set(keys.ai_claim(game_code, issue), "1", nx=True, ex=ttl))
 
 
 def has_prediction(r, game_code: str, issue: str) -> bool:
@@ -95,6 +144,7 @@ def save_prediction(r, game: Game, entry: dict, max_entries: int) -> None:
     pipe.hset(keys.AI_PREDS_HISTORY, keys.ai_history_field(game.code, issue), body)
     pipe.zadd(keys.ai_history_index(game.code), {issue: ordinal})
     pipe.set(keys.ai_latest(game.code), body)
+    pipe.zrem(keys.ai_open(game.code), issue)
     if game.code == DEFAULT_GAME:
         pipe.set(keys.AI_PREDICTION, body)
     if entry.get("status") == "ok":
@@ -179,8 +229,14 @@ def record_calls(r, calls) -> None:
 
 
 def record_outcome(r, entry: dict) -> None:
-    """Remember the last success or failure (with its reason) and count it."""
+    """Remember the last success or failure (with its reason) and count it.
+
+    A call cancelled by an operator's stop is counted as `cancelled`, not as a failure.
+    """
     ok = entry["status"] == "ok"
+    if not ok and str(entry.get("reason", "")).startswith(CANCELLED):
+        r.hincrby(keys.AI_STATUS, "cancelled", 1)
+        return
     prefix = "last_success" if ok else "last_failure"
     fields = {f"{prefix}_at": entry["timestamp"], f"{prefix}_game": entry["game"],
               f"{prefix}_issue": entry["issue"]}
@@ -189,7 +245,17 @@ def record_outcome(r, entry: dict) -> None:
     pipe = r.pipeline(transaction=False)
     pipe.hset(keys.AI_STATUS, mapping=fields)
     pipe.hincrby(keys.AI_STATUS, "successes" if ok else "failures", 1)
+    pipe.lpush(keys.AI_RECENT, "1" if ok else "0")
+    pipe.ltrim(keys.AI_RECENT, 0, RECENT_MAX - 1)
     pipe.execute()
+
+
+def recent_outcomes(r) -> dict:
+    """Return n, failures and the failure rate of the latest RECENT_MAX issues asked about."""
+    values = [_s(v) for v in r.lrange(keys.AI_RECENT, 0, -1)]
+    failures = values.count("0")
+    return {"n": len(values), "failures": failures,
+            "failure_rate": round(failures / len(values), 3) if values else None}
 
 
 def set_worker_fields(r, **fields) -> None:
@@ -223,6 +289,9 @@ def status(r, settings=None) -> dict:
             out["reason"] = raw.get("last_failure_reason")
         return out
 
+    last_seen = json.loads(beat).get("at") if beat else None
+    if isinstance(last_seen, (int, float)):  # heartbeats keep an epoch; the API speaks ISO
+        last_seen = datetime.fromtimestamp(last_seen, timezone.utc).isoformat()
     return {
         "enabled": ai_enabled(r, settings),
         "state": state_text(r, settings),
@@ -232,13 +301,15 @@ def status(r, settings=None) -> dict:
         "provider": raw.get("provider"),
         "worker": {"alive": beat is not None, "state": raw.get("worker_state"),
                    "started_at": raw.get("started_at"),
-                   "last_seen": json.loads(beat).get("at") if beat else None},
+                   "last_seen": last_seen},
         "calls": int(raw.get("calls", 0)),
         "errors": int(raw.get("errors", 0)),
         "successes": int(raw.get("successes", 0)),
         "failures": int(raw.get("failures", 0)),
+        "cancelled": int(raw.get("cancelled", 0)),
+        "recent": recent_outcomes(r),
         "last_success": last("last_success"),
         "last_failure": last("last_failure"),
         "latency_ms": latency_percentiles(r),
-        "timestamp": time.time(),
+        "timestamp": now_iso(),
     }

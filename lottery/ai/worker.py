@@ -7,9 +7,15 @@ catches up from stored state: AI predictions whose draws exist are resolved,
 and the newest pending report issues without an AI prediction are predicted.
 
 An issue is predicted at most once: a stale trigger (the issue is settled or its
-draw time is too close) is skipped, and a per-issue SET NX claim makes
-duplicate triggers and replicas call the provider once. Without an API key the
-worker runs, says `disabled: no API key` in the status and calls nothing.
+draw time is too close) is skipped, and a per-issue lease (SET NX with a short
+expiry, owned by this process's token, renewed while it works and released when
+done) makes duplicate triggers and replicas call the provider once. A crashed
+worker's lease lapses within LEASE_TTL, and every issue it started on is kept in
+an "open" set: a running worker asks again about an open issue nobody holds, and
+records an open issue that reaches its draw without an answer as `failed` with
+the reason. Switching the AI off cancels the call under way (no further attempt
+starts). Without an API key the worker runs, says `disabled: no API key` in the
+status and calls nothing.
 
 CLI: `python -m lottery ai-worker` (also `python ai_worker.py`).
 """
@@ -42,6 +48,11 @@ CATCH_UP_LIMIT = 5  # newest pending report issues looked at per game on (re)con
 HEARTBEAT_TTL = 90
 HEARTBEAT_EVERY = 15.0
 POLL_SECONDS = 1.0  # longest wait for a message before the loop looks at the flag and heartbeat
+LEASE_TTL = 10.0  # seconds a claim outlives its owner; renewed every third of it while working
+WATCH_EVERY = 0.25  # seconds between looks at the on/off flag during a provider call
+OPEN_CHECK_EVERY = 1.0  # seconds between looks at issues started and not answered
+NO_ANSWER = ("no answer before the draw: the worker asking about it stopped or crashed, "
+             "and no worker could ask again in time")
 
 
 class AIWorker(StoppableLoop):
@@ -50,7 +61,7 @@ class AIWorker(StoppableLoop):
     def __init__(self, settings: Settings, connection, url: str | None = None,
                  provider: ChatProvider | None = None, *, clock=None, outcomes=None,
                  catch_up_limit: int = CATCH_UP_LIMIT, poll_seconds: float = POLL_SECONDS,
-                 name: str = store.PROCESS):
+                 lease_ttl: float = LEASE_TTL, name: str = store.PROCESS):
         self.settings = settings
         self.r = connection
         self.url = url or settings.redis_url
@@ -63,6 +74,8 @@ class AIWorker(StoppableLoop):
         self.outcomes = outcomes
         self.catch_up_limit = catch_up_limit
         self.poll_seconds = poll_seconds
+        self.lease_ttl = lease_ttl
+        self._last_open_check = 0.0
         self.name = name
         self.log = logging.getLogger(f"lottery.{name}")
         self.stop_event = threading.Event()
@@ -154,6 +167,8 @@ class AIWorker(StoppableLoop):
             self.log.info("AI switched on; catching up")
             self.catch_up()
         self._enabled = enabled
+        if time.monotonic() - self._last_open_check >= OPEN_CHECK_EVERY:
+            self.check_open()
 
     def _beat(self) -> None:
         heartbeat.beat(self.r, self.name, self.token, HEARTBEAT_TTL,
@@ -197,6 +212,24 @@ class AIWorker(StoppableLoop):
         for code in self.settings.games:
             for issue in predictions.pending_issues(self.r, code, self.catch_up_limit):
                 self.handle_trigger(code, issue, "catch-up")
+        self.check_open()
+
+    def check_open(self) -> None:
+        """Ask again about started issues whose lease lapsed; fail those drawn without answer."""
+        self._last_open_check = time.monotonic()
+        for code in self.settings.games:
+            game = GAMES[code]
+            for issue in store.open_issues(self.r, code):
+                if store.has_prediction(self.r, code, issue):
+                    store.close_open(self.r, code, issue)
+                elif store.leased(self.r, code, issue):
+                    continue  # a live process is still working on it
+                elif (draws.get_draw(self.r, code, issue) is not None
+                      or self._seconds_left(game, issue) < MIN_BUDGET):
+                    self._store_failure(game, issue, NO_ANSWER, attempts=0, latency_ms=None)
+                    self._outcome("open", code, issue, "failed")
+                else:
+                    self.handle_trigger(code, issue, "retry")
 
     def resolve_settled(self, game_code: str) -> int:
         """Score the stored AI predictions of a game whose draws are in; return how many."""
@@ -239,9 +272,13 @@ class AIWorker(StoppableLoop):
             return "late"
         if store.has_prediction(self.r, game_code, issue):
             return "duplicate"
-        if not store.claim(self.r, game_code, issue, ttl=max(120, 2 * game.interval_before(issue))):
+        if not store.claim(self.r, game_code, issue, self.lease_ttl, self.token):
             return "duplicate"
-        return self._predict(game, issue)
+        try:
+            store.mark_open(self.r, game, issue)
+            return self._predict(game, issue)
+        finally:
+            store.release(self.r, game_code, issue, self.token)
 
     def _seconds_left(self, game: Game, issue: str) -> float:
         return (game.draw_time(issue) - self.clock()).total_seconds()
@@ -255,43 +292,102 @@ class AIWorker(StoppableLoop):
         self.log.debug("prompt for %s %s: %s", game.code, issue, messages[-1]["content"])
         t0 = time.monotonic()
         answer, reason, calls, text = None, None, [], None
-        try:
-            completion = self.provider.complete(messages, budget)
-            calls, text = completion.calls, completion.text
-            answer = ai.parse(text)
-        except ProviderError as exc:
-            calls, reason = exc.calls, exc.reason
-        except ai.InvalidAnswer as exc:
-            reason = f"invalid answer: {exc}"
-            self.log.debug("invalid answer for %s %s: %r", game.code, issue, text)
+        with _Watch(self, game.code, issue) as cancel:
+            try:
+                completion = self.provider.complete(messages, budget, cancel)
+                calls, text = completion.calls, completion.text
+                answer = ai.parse(text)
+            except ProviderError as exc:
+                calls, reason = exc.calls, exc.reason
+            except ai.InvalidAnswer as exc:
+                reason = f"invalid answer: {exc}"
+                self.log.debug("invalid answer for %s %s: %r", game.code, issue, text)
         latency_ms = round((time.monotonic() - t0) * 1000.0, 1)
         store.record_calls(self.r, calls)
+        if cancel.is_set() and cancel.reason == STOPPING:
+            # Left open for the next worker (or recorded as failed at the draw).
+            self.log.info("%s %s: stopping; the provider call was abandoned", game.code, issue)
+            return "abandoned"
         if answer is not None and (draws.get_draw(self.r, game.code, issue) is not None
                                    or self._seconds_left(game, issue) <= 0):
             # An answer that arrives after the draw is not a prediction.
             answer, reason = None, "late: the issue was drawn before the answer arrived"
-        status = "ok" if answer is not None else "failed"
-        entry = {"game": game.code, "issue": issue, "status": status,
-                 "model": self.provider.model, "latency_ms": latency_ms, "attempts": len(calls),
-                 "timestamp": store.now_iso()}
         if answer is None:
-            entry["reason"] = reason
-        entry.update(ai.entry_fields(answer))
+            self._store_failure(game, issue, reason, len(calls), latency_ms)
+            return "cancelled" if cancel.is_set() else "failed"
+        entry = {"game": game.code, "issue": issue, "status": "ok",
+                 "model": self.provider.model, "latency_ms": latency_ms, "attempts": len(calls),
+                 "timestamp": store.now_iso(), **ai.entry_fields(answer)}
         store.save_prediction(self.r, game, entry, self.settings.max_predictions)
-        if answer is not None:
-            scores.record(self.r, game.code, issue, {"ai": ai.prediction(answer)})
+        scores.record(self.r, game.code, issue, {"ai": ai.prediction(answer)})
         store.record_outcome(self.r, entry)
         publish_event(self.r, "ai_prediction", game.code, entry)
-        if answer is not None:
-            self.log.info("%s %s: AI predicted %s in %.0f ms", game.code, issue,
-                          ai.describe(answer), latency_ms)
-            return "stored"
+        self.log.info("%s %s: AI predicted %s in %.0f ms", game.code, issue,
+                      ai.describe(answer), latency_ms)
+        return "stored"
+
+    def _store_failure(self, game: Game, issue: str, reason: str, attempts: int,
+                       latency_ms: float | None) -> None:
+        """Store, count and announce an issue without a usable answer, with the reason."""
+        entry = {"game": game.code, "issue": issue, "status": "failed",
+                 "model": self.provider.model if self.provider else self.settings.ai_model,
+                 "latency_ms": latency_ms, "attempts": attempts, "timestamp": store.now_iso(),
+                 "reason": reason, **game.ai().entry_fields(None)}
+        store.save_prediction(self.r, game, entry, self.settings.max_predictions)
+        store.record_outcome(self.r, entry)
+        publish_event(self.r, "ai_prediction", game.code, entry)
         self.log.warning("%s %s: no AI prediction: %s", game.code, issue, reason)
-        return "failed"
 
     def _outcome(self, source: str, game_code: str, issue: str, outcome: str) -> None:
         if self.outcomes is not None:
             self.outcomes.put((source, game_code, issue, outcome))
+
+
+STOPPING = "cancelled: the worker is stopping"
+SWITCHED_OFF = f"{store.CANCELLED}: the AI was switched off (POST /api/ai/stop) during the call"
+LEASE_LOST = f"{store.CANCELLED}: this worker's claim on the issue lapsed"
+
+
+class _Watch:
+    """While a provider call runs: renew the lease, and cancel the call on stop or switch-off.
+
+    A helper thread does both, because the calling thread is inside the HTTP request.
+    """
+
+    def __init__(self, worker: AIWorker, game_code: str, issue: str):
+        self.worker, self.game_code, self.issue = worker, game_code, issue
+        self.cancel = threading.Event()
+        self.cancel.reason = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ai-lease", daemon=True)
+
+    def __enter__(self) -> threading.Event:
+        self._thread.start()
+        return self.cancel
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _stop(self, reason: str) -> None:
+        self.cancel.reason = reason
+        self.cancel.set()
+
+    def _run(self) -> None:
+        w = self.worker
+        next_renew = time.monotonic() + w.lease_ttl / 3
+        while not self._done.wait(WATCH_EVERY):
+            try:
+                if w.stop_event.is_set():
+                    return self._stop(STOPPING)
+                if not store.flag_on(w.r):
+                    return self._stop(SWITCHED_OFF)
+                if time.monotonic() >= next_renew:
+                    if not store.renew(w.r, self.game_code, self.issue, w.token, w.lease_ttl):
+                        return self._stop(LEASE_LOST)
+                    next_renew = time.monotonic() + w.lease_ttl / 3
+            except redis.RedisError:
+                continue  # Redis is briefly away: keep the call; the next look retries
 
 
 def _s(value) -> str:

@@ -26,6 +26,7 @@ log = logging.getLogger("lottery.bot")
 
 PUBLIC_COMMANDS = [
     ("start", "follow the live feed"), ("stop", "stop the feed"),
+    ("reset", "start a new session (counts back to 0)"),
     ("prediction", "latest prediction"),
     ("history", "last 10 draws and our hits"), ("stats", "honest scoreboard"),
     ("status", "session and today's hits"), ("fair", "fairness proof of a draw"),
@@ -63,7 +64,7 @@ def build_application(settings: Settings, r, *, clock: Callable[[], datetime] = 
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_url(settings.telegram_api_base_url))
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
+        .rate_limiter(sender.GuardedRateLimiter(rate_limiter or AIORateLimiter(max_retries=5)))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -81,8 +82,19 @@ async def _post_init(application: Application) -> None:
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in PUBLIC_COMMANDS])
     except TelegramError as exc:  # the menu is a convenience; the bot works without it
         sender.log_failure("-", exc, application.bot.token, "setMyCommands")
-    await application.bot_data["service"].start()
+    service = application.bot_data["service"]
+    await service.start()
     log.info("bot @%s started", application.bot.username)
+    # The first /stats would otherwise pay for importing scipy and the scoreboard (1-2 s).
+    service.background(_warm(service), "bot:warm")
+
+
+async def _warm(service: BotService) -> None:
+    try:
+        seconds = await service.call(handlers.warm_stats, service.settings.games)
+        log.info("/stats warmed in %.2f s", seconds)
+    except Exception as exc:  # only a head start: /stats works without it
+        sender.log_failure("-", exc, service.settings.telegram_bot_token, "warming /stats")
 
 
 async def _post_stop(application: Application) -> None:

@@ -4,7 +4,7 @@ Every write touches single fields (HSET of the fields it owns, HINCRBY, or a
 Lua script for read-modify-write), never the whole hash, so a command that
 arrives while a broadcast is counting outcomes is not overwritten. Growth is
 bounded: a chat that stops keeps its settings for FORGET_AFTER seconds, a chat
-that blocked the bot is deleted, and per-issue delivery sets expire.
+that blocked the bot is deleted, and per-issue delivery keys expire.
 """
 from __future__ import annotations
 
@@ -34,19 +34,50 @@ local losses = tonumber(redis.call('HGET', h, 'session_losses') or '0')
 local limit = tonumber(redis.call('HGET', h, 'win_limit') or '0')
 local ended = 0
 if limit > 0 and wins >= limit then
-  redis.call('HSET', h, 'subscribed', '0')
+  redis.call('HSET', h, 'subscribed', '0', 'target_day', ARGV[1])
   redis.call('SREM', KEYS[2], ARGV[3])
   ended = 1
 end
 return {wins, losses, ended}
 """
 
-# Claim one (chat, issue) delivery if the chat is still subscribed (a /stop during a
-# broadcast wins); -1: not ours to send, else whether the chat was sent the previous issue.
-_CLAIM = """
+# Delivery of one issue to one chat, in a hash field per chat (KEYS[1]):
+#   "c"        queued: its session outcome is counted; any process may send it
+#   "w:TOKEN"  a request is on the wire from process TOKEN (it may have reached Telegram)
+#   "d"        Telegram accepted it (the chat is also in the issue's `sent` set)
+#   "x:WHY"    not delivered: gone, failed, or unknown (its sender died mid-request)
+# Prepare: -1 nothing to do (not subscribed, done, failed); {-2, value} on the wire
+# elsewhere; 0 already queued; 10 + (was sent the previous issue) when queued here.
+_PREPARE = """
 if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 0 then return -1 end
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return -1 end
-return redis.call('SISMEMBER', KEYS[2], ARGV[1])
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then
+  redis.call('HSET', KEYS[1], ARGV[1], 'c')
+  return 10 + redis.call('SISMEMBER', KEYS[2], ARGV[1])
+end
+if v == 'c' then return 0 end
+if string.sub(v, 1, 2) == 'w:' then return {-2, v} end
+return -1
+"""
+
+# Just before a request goes on the wire: take the chat if it is queued or already ours
+# (and, unless ARGV[3] is "0", still subscribed: a /stop meanwhile wins).
+_ON_WIRE = """
+if ARGV[3] ~= '0' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 0 end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v == 'c' or v == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+_SET_IF = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
 """
 
 # Toggle one daily start time; keep the scheduled-chats index in step.
@@ -109,6 +140,7 @@ class ChatState:
     day: str = ""  # the chat's local date the day counters belong to
     day_wins: int = 0
     day_losses: int = 0
+    target_day: str = ""  # the chat's local date its win target last ended a session
     schedules: list[str] = field(default_factory=list)  # "HH:MM", sorted
 
     def today_counts(self, local_day: str) -> tuple[int, int]:
@@ -132,6 +164,7 @@ def _parse(chat_id: int, raw: dict) -> ChatState:
         day=data.get("day", ""),
         day_wins=int(data.get("day_wins") or 0),
         day_losses=int(data.get("day_losses") or 0),
+        target_day=data.get("target_day", ""),
         schedules=sorted(k[len(SCHED_PREFIX):] for k in data if k.startswith(SCHED_PREFIX)),
     )
 
@@ -221,21 +254,64 @@ def scheduled_chats(r) -> list[ChatState]:
     return _states_in(r, keys.TELEGRAM_SCHEDULED)
 
 
-def claim_deliveries(r, game: str, issue: str, previous_issue: str, chat_ids: list[int],
-                     ttl: int) -> list[tuple[int, bool]]:
-    """Claim (chat, issue) deliveries for still-subscribed chats; return (chat_id, was sent
-    the previous issue) for the claims won here."""
+def prepare_deliveries(r, game: str, issue: str, previous_issue: str, chat_ids: list[int],
+                       ttl: int) -> list[tuple[int, int, str | None]]:
+    """Queue (chat, issue) deliveries; return (chat_id, code, value) per chat (see _PREPARE)."""
     if not chat_ids:
         return []
-    sent = keys.telegram_sent(game, issue)
-    script = r.register_script(_CLAIM)
+    state = keys.telegram_delivery(game, issue)
+    script = r.register_script(_PREPARE)
     pipe = r.pipeline(transaction=False)
     for chat_id in chat_ids:
-        script(keys=[sent, keys.telegram_sent(game, previous_issue), keys.TELEGRAM_SUBSCRIBERS],
+        script(keys=[state, keys.telegram_sent(game, previous_issue), keys.TELEGRAM_SUBSCRIBERS],
                args=[chat_id], client=pipe)
-    pipe.expire(sent, ttl)
-    replies = pipe.execute()[:-1]
-    return [(chat_id, reply == 1) for chat_id, reply in zip(chat_ids, replies) if reply >= 0]
+    pipe.expire(state, ttl)
+    out = []
+    for chat_id, reply in zip(chat_ids, pipe.execute()[:-1]):
+        if isinstance(reply, list):
+            out.append((chat_id, int(reply[0]), _s(reply[1])))
+        else:
+            out.append((chat_id, int(reply), None))
+    return out
+
+
+def on_wire(r, game: str, issue: str, chat_id: int, owner: str,
+            subscribed_only: bool = True) -> bool:
+    """Mark a queued delivery as being sent by `owner`; False when it is not ours to send."""
+    return bool(r.register_script(_ON_WIRE)(
+        keys=[keys.telegram_delivery(game, issue), keys.TELEGRAM_SUBSCRIBERS],
+        args=[chat_id, owner, "1" if subscribed_only else "0"]))
+
+
+def finish_delivery(r, game: str, issue: str, chat_id: int, outcome: str, ttl: int) -> None:
+    """Record how a delivery ended: "d" (Telegram accepted it) or "x:WHY"."""
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.telegram_delivery(game, issue), chat_id, outcome)
+    if outcome == "d":
+        pipe.sadd(keys.telegram_sent(game, issue), chat_id)
+        pipe.expire(keys.telegram_sent(game, issue), ttl)
+    pipe.execute()
+
+
+def set_delivery_if(r, game: str, issue: str, chat_id: int, expected: str, value: str) -> bool:
+    """Change a chat's delivery state only if it still is `expected`."""
+    return bool(r.register_script(_SET_IF)(keys=[keys.telegram_delivery(game, issue)],
+                                           args=[chat_id, expected, value]))
+
+
+def delivery_states(r, game: str, issue: str) -> dict[int, str]:
+    """Return chat id -> delivery state of an issue."""
+    return {int(_s(k)): _s(v) for k, v in r.hgetall(keys.telegram_delivery(game, issue)).items()}
+
+
+def processes_alive(r, tokens: list[str]) -> dict[str, bool]:
+    """Return whether each bot process token still has its liveness key."""
+    if not tokens:
+        return {}
+    pipe = r.pipeline(transaction=False)
+    for token in tokens:
+        pipe.exists(keys.bot_process(token))
+    return {token: bool(n) for token, n in zip(tokens, pipe.execute())}
 
 
 def record_outcomes(r, outcomes: list[tuple[int, bool, str]]) -> dict[int, tuple[int, int, bool]]:

@@ -21,6 +21,8 @@ from lottery.games import get_game
 from lottery.store import draws, predictions
 
 SCHED_CALLBACK = "sched:"
+RESET_CALLBACK = "reset:"  # + game code: start a new session (confirmed by a button)
+STATS_ALL_CALLBACK = "stats:all"
 GROUP_MANAGERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
@@ -91,16 +93,66 @@ async def chat_game(svc: BotService, chat_id: int) -> tuple[chats.ChatState, str
 
 
 # -- feed ------------------------------------------------------------------------
+def reset_keyboard(game_code: str) -> InlineKeyboardMarkup:
+    """Return the button that confirms starting a new session (counts back to zero)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        "Start a new session (counts back to 0)", callback_data=RESET_CALLBACK + game_code)]])
+
+
+async def running_session_reply(update: Update, state: chats.ChatState, game_code: str) -> None:
+    """Say that a session is running and how to reset it, without touching it."""
+    await reply(update, f"Your {game_code} session is already running: "
+                        f"{texts.counts(state.session_wins, state.session_losses)} so far. "
+                        "It carries on unchanged. /reset (or the button) starts a new session "
+                        "with the counts back to 0; /stop ends it.",
+                reply_markup=reset_keyboard(game_code))
+
+
+async def new_session(update: Update, svc: BotService, chat_id: int, game_code: str,
+                      opening: str) -> None:
+    await svc.start_session(chat_id, game_code)
+    await reply(update, opening)
+    await svc.deliver_to(chat_id, game_code)
+
+
 @managers_only
 async def start(update: Update, context) -> None:
     """Subscribe the chat to its game's feed, start a session and send the open prediction."""
     svc = service(context)
     chat_id = update.effective_chat.id
+    state, game = await chat_game(svc, chat_id)
+    if state.subscribed:
+        await running_session_reply(update, state, game)
+        return
+    await new_session(update, svc, chat_id, game, f"Subscribed to {game}: one message per "
+                      "issue with our call and the last result. /stop ends it, /help lists "
+                      "everything.\n" + texts.FOOTER)
+
+
+@managers_only
+async def reset(update: Update, context) -> None:
+    """Start a new session of the chat's game (counts back to zero)."""
+    svc = service(context)
+    chat_id = update.effective_chat.id
     _, game = await chat_game(svc, chat_id)
-    await svc.start_session(chat_id, game)
-    await reply(update, f"Subscribed to {game}: one message per issue with our call and the "
-                        "last result. /stop ends it, /help lists everything.\n" + texts.FOOTER)
-    await svc.deliver_to(chat_id, game)
+    await new_session(update, svc, chat_id, game, f"New {game} session started: counts are "
+                      "back to 0. /stop ends it.")
+
+
+async def reset_button(update: Update, context) -> None:
+    """Confirm a new session from the button under "already running"."""
+    svc = service(context)
+    query = update.callback_query
+    if not await can_manage(update, context):
+        await query.answer("Only group administrators can reset the session.", show_alert=True)
+        return
+    code = query.data[len(RESET_CALLBACK):]
+    if code not in svc.settings.games:
+        await query.answer("That button is out of date.")
+        return
+    await query.answer("New session started.")
+    await new_session(update, svc, update.effective_chat.id, code,
+                      f"New {code} session started: counts are back to 0. /stop ends it.")
 
 
 @managers_only
@@ -116,21 +168,28 @@ async def stop(update: Update, context) -> None:
         state.session_wins, state.session_losses, 0))
 
 
+def find_game(games: tuple[str, ...], text: str) -> str | None:
+    """Return the enabled game code matching `text` in any letter case, or None."""
+    return {code.lower(): code for code in games}.get(text.strip().lower())
+
+
 @managers_only
 async def game(update: Update, context) -> None:
-    """Switch the chat's game (a new session when subscribed)."""
+    """Switch the chat's game (a new session when subscribed to another game)."""
     svc = service(context)
     games = svc.settings.games
-    if len(context.args) != 1 or context.args[0] not in games:
+    code = find_game(games, context.args[0]) if len(context.args) == 1 else None
+    if code is None:
         await reply(update, texts.USAGE["game"].format(games=", ".join(games)))
         return
-    code = context.args[0]
     chat_id = update.effective_chat.id
     state = await svc.call(chats.get_chat, chat_id)
-    if state.subscribed:
-        await svc.start_session(chat_id, code)
-        await reply(update, f"Switched to {code}; a new session starts now.")
-        await svc.deliver_to(chat_id, code)
+    if state.subscribed and state.game == code:
+        await running_session_reply(update, state, code)
+    elif state.subscribed:
+        await new_session(update, svc, chat_id, code, f"Switched to {code}: the {state.game} "
+                          f"session ended ({texts.counts(state.session_wins, state.session_losses)})"
+                          f" and a new {code} session starts now.")
     else:
         await svc.call(chats.set_fields, chat_id, game=code)
         await reply(update, f"Game set to {code}. /start follows its live feed.")
@@ -170,11 +229,31 @@ async def history(update: Update, context) -> None:
 
 
 async def stats(update: Update, context) -> None:
-    """Show the scoreboard with n, chance rate, 95% interval and verdict."""
+    """Show the live predictor's record (n, chance, 95% interval, verdict); `all` shows all."""
     svc = service(context)
     _, code = await chat_game(svc, update.effective_chat.id)
+    show_all = bool(context.args) and context.args[0].lower() == "all"
+    await send_stats(update, svc, code, show_all)
+
+
+async def stats_button(update: Update, context) -> None:
+    """Show every predictor's record from the button under /stats."""
+    svc = service(context)
+    await update.callback_query.answer()
+    _, code = await chat_game(svc, update.effective_chat.id)
+    await send_stats(update, svc, code, True)
+
+
+async def send_stats(update: Update, svc: BotService, code: str, show_all: bool) -> None:
     sections = await svc.call(scoreboard_sections, code)
-    await reply(update, texts.stats_text(code, sections))
+    live = await svc.latest_report(code)
+    live_name = (live or {}).get("predictor")
+    text, more = texts.stats_text(code, sections, live_name, show_all)
+    markup = None
+    if more:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+            f"Show all {len(sections)} predictors", callback_data=STATS_ALL_CALLBACK)]])
+    await reply(update, text, reply_markup=markup)
 
 
 def scoreboard_sections(r, game_code: str) -> list[tuple[str, list[tuple[str, dict]]]]:
@@ -195,6 +274,16 @@ def scoreboard_sections(r, game_code: str) -> list[tuple[str, list[tuple[str, di
     rows = [(label, accuracy[m]) for m, label in texts.market_labels(game_code).items()
             if m in accuracy]
     return [(f"Report predictor: {report.get('predictor', '?')}", rows)] if rows else []
+
+
+def warm_stats(r, games) -> float:
+    """Import and compute what /stats needs (scipy, the scoreboard) once; return seconds."""
+    import time
+
+    t0 = time.monotonic()
+    for code in games:
+        scoreboard_sections(r, code)
+    return time.monotonic() - t0
 
 
 def _from_scoreboard(board) -> list | None:
@@ -396,6 +485,15 @@ async def _set_ai(update: Update, context, enabled: bool) -> None:
                                   ai_enabled=ai_store.ai_enabled(r, svc.settings))
         return ai_store.state_text(r, svc.settings)
 
+    def no_key(r) -> bool:
+        from lottery.ai import store as ai_store
+
+        return ai_store.key_configured(r, svc.settings) is False
+
+    if enabled and await svc.call(no_key):
+        await reply(update, "The AI cannot be switched on: the AI worker has no API key "
+                            "(set AI_API_KEYS for it and restart it). Nothing was changed.")
+        return
     state = await svc.call(apply)
     await reply(update, f"AI switched {'on' if enabled else 'off'}; AI status: {state}.")
 
@@ -435,7 +533,7 @@ async def subscribers(update: Update, context) -> None:
 
 
 COMMANDS = {
-    "start": start, "stop": stop, "game": game, "prediction": prediction, "history": history,
+    "start": start, "reset": reset, "stop": stop, "game": game, "prediction": prediction, "history": history,
     "stats": stats, "fair": fair, "status": status, "help": help_, "winlimit": winlimit,
     "timezone": timezone_, "schedule": schedule_cmd, "viewschedule": viewschedule,
     "clearschedule": clearschedule, "ai_on": ai_on, "ai_off": ai_off, "broadcast": broadcast,
@@ -448,4 +546,6 @@ def register(application) -> None:
     for name, handler in COMMANDS.items():
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(schedule_button, pattern=f"^{SCHED_CALLBACK}"))
+    application.add_handler(CallbackQueryHandler(reset_button, pattern=f"^{RESET_CALLBACK}"))
+    application.add_handler(CallbackQueryHandler(stats_button, pattern=f"^{STATS_ALL_CALLBACK}$"))
     application.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown))

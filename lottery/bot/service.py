@@ -1,10 +1,14 @@
 """The bot's background work: live deliveries, schedules, heartbeat.
 
 - Deliveries: on a `prediction` event (Redis pub/sub) the latest report of the
-  game goes to every subscribed chat once. Each (chat, issue) is claimed in
-  Redis (SADD on a per-issue set) just before its message is sent, in chunks,
-  so a restart or a second replica never sends it twice; a restart resumes
-  with the chats not claimed yet. A newer issue supersedes an unfinished one.
+  game goes to every subscribed chat at most once. Per issue, each chat's
+  delivery moves through queued -> on the wire (owned by this process) ->
+  delivered (Telegram accepted it) or not delivered (logged with the reason),
+  see chats._PREPARE. A chat is marked as on the wire only when the rate
+  limiter lets its request go, so a restart or another replica sends every
+  queued chat a killed process had not sent. A request that was on the wire
+  when its process died may have arrived: it is not resent, but logged and
+  recorded as `x:unknown`. A newer issue supersedes an unfinished one.
 - Pub/sub is only a wake-up: after every (re)subscription, and on every
   housekeeping tick, the latest stored report is checked and delivered.
 - Sessions: when a chat is sent issue N and was sent N-1 in its session, the
@@ -19,6 +23,7 @@ import logging
 import math
 import os
 import socket
+import uuid
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -44,7 +49,8 @@ class BotService:
 
     def __init__(self, settings: Settings, r, bot, *, clock: Callable[[], datetime] = utc_now,
                  aredis=None, chunk: int = 30, tick_seconds: float = 20.0,
-                 send_retries: int = 3, send_backoff: float = 0.5, stop_grace: float = 10.0):
+                 send_retries: int = 3, send_backoff: float = 0.5, stop_grace: float = 10.0,
+                 owner_ttl: float | None = None):
         self.settings = settings
         self.r = r
         self.bot = bot
@@ -63,12 +69,20 @@ class BotService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._loops: list[asyncio.Task] = []
         self._deliveries: set[asyncio.Task] = set()
-        self._id = f"{socket.gethostname()}:{os.getpid()}"
+        self._id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # How long this process counts as alive after its last renewal (each tick and chunk).
+        self.owner_ttl = owner_ttl if owner_ttl is not None else max(30.0, 3 * tick_seconds)
+        self._owner = "w:" + self._id  # the delivery state of a request this process has out
 
     # -- helpers -----------------------------------------------------------
     async def call(self, fn, *args, **kwargs):
         """Run a blocking store function with this service's Redis client in a thread."""
         return await asyncio.to_thread(fn, self.r, *args, **kwargs)
+
+    async def keep_alive(self) -> None:
+        """Renew this process's liveness key (its on-the-wire deliveries are its own)."""
+        await self.call(lambda r: r.set(keys.bot_process(self._id), "1",
+                                        px=int(self.owner_ttl * 1000)))
 
     async def send(self, chat_id: int, text: str, **kwargs) -> sender.SendResult:
         """Send one message and act on a blocked or migrated chat."""
@@ -133,49 +147,98 @@ class BotService:
             subs = await self.call(chats.subscribed_chats, game.code)
             previous_issue = game.previous_issue(issue)
             previous = await self.call(predictions.get_prediction, game.code, previous_issue)
-            sent = 0
+            sent, elsewhere, failed = 0, 0, []
             for start in range(0, len(subs), self.chunk):
                 if (self.stopping or self._wanted[game.code] != issue
                         or self.is_stale(game.code, issue)):
                     self.log.info("%s %s: delivery stopped after %d messages", game.code, issue,
                                   sent)
                     return sent
-                sent += await self._deliver_chunk(report, subs[start:start + self.chunk],
-                                                  previous_issue, previous)
-            self._delivered[game.code] = issue
+                await self.keep_alive()
+                n, busy, bad = await self._deliver_chunk(report, subs[start:start + self.chunk],
+                                                         previous_issue, previous)
+                sent, elsewhere, failed = sent + n, elsewhere + busy, failed + bad
+            if not elsewhere:  # else a live process still has requests out: look again later
+                self._delivered[game.code] = issue
             if sent:
                 self.log.info("%s %s: prediction sent to %d chats", game.code, issue, sent)
+            if failed:
+                self.log.warning("%s %s: could not deliver to %d chats: %s", game.code, issue,
+                                 len(failed), ", ".join(str(c) for c in failed))
             return sent
 
     async def _deliver_chunk(self, report: dict, subs: list[chats.ChatState],
-                             previous_issue: str, previous: dict | None) -> int:
+                             previous_issue: str, previous: dict | None
+                             ) -> tuple[int, int, list[int]]:
+        """Send one chunk; return (messages sent, chats out with a live process, failed)."""
         game = get_game(report["game"])
         issue = report["next_issue"]
         by_id = {s.chat_id: s for s in subs}
-        claimed = await self.call(chats.claim_deliveries, game.code, issue, previous_issue,
-                                  list(by_id), self._sent_ttl(game.code))
+        prepared = await self.call(chats.prepare_deliveries, game.code, issue, previous_issue,
+                                   list(by_id), self._sent_ttl(game.code))
+        elsewhere = await self._settle_abandoned(game.code, issue, prepared)
+        queued = [(chat_id, code) for chat_id, code, _ in prepared if code >= 0]
         family = texts.family_texts(game.code)
         done = family.settled(previous)
         now = self.clock()
         outcomes = []
         if done is not None:
             hit = bool(done[1][family.SESSION_MARKET])
-            for chat_id, got_previous in claimed:
-                if got_previous and _in_session(game, by_id[chat_id], previous_issue):
+            for chat_id, code in queued:
+                # 11: queued here and sent the previous issue; count its outcome once.
+                if code == 11 and _in_session(game, by_id[chat_id], previous_issue):
                     outcomes.append((chat_id, hit, schedule.local_day(now, by_id[chat_id].tz)))
         counted = await self.call(chats.record_outcomes, outcomes) if outcomes else {}
         messages = []
-        for chat_id, _ in claimed:
-            state = by_id[chat_id]
+        for chat_id, _ in queued:
+            state = by_id[chat_id]  # read after any earlier process counted its outcome
             wins, losses, ended = counted.get(
                 chat_id, (state.session_wins, state.session_losses, False))
             if ended:
                 text = family.target_reached_text(game.code, previous, wins, losses)
             else:
-                text = family.prediction_text(report, previous, (wins, losses, state.win_limit))
-            messages.append(self.send(chat_id, text))
+                text = family.prediction_text(report, previous, (wins, losses, state.win_limit),
+                                              now=now, tz=state.tz)
+            # The target message goes to a chat the count has just unsubscribed.
+            messages.append(self._send_delivery(game.code, issue, chat_id, text,
+                                                subscribed_only=not ended))
         results = await asyncio.gather(*messages)
-        return sum(1 for res in results if res.status in (sender.SENT, sender.MIGRATED))
+        failed = [res.chat_id for res in results if res.status == sender.FAILED]
+        return (sum(1 for res in results if res.status in (sender.SENT, sender.MIGRATED)),
+                elsewhere, failed)
+
+    async def _send_delivery(self, game_code: str, issue: str, chat_id: int, text: str,
+                             subscribed_only: bool = True) -> sender.SendResult:
+        """Send one queued delivery; mark it on the wire first, and record how it ended."""
+
+        async def before_send() -> None:
+            if not await self.call(chats.on_wire, game_code, issue, chat_id, self._owner,
+                                   subscribed_only):
+                raise sender.NotOurs()
+
+        result = await self.send(chat_id, text, before_send=before_send)
+        if result.status != sender.SKIPPED:
+            outcome = "d" if result.status in (sender.SENT, sender.MIGRATED) else \
+                f"x:{result.status}"
+            await self.call(chats.finish_delivery, game_code, issue, chat_id, outcome,
+                            self._sent_ttl(game_code))
+        return result
+
+    async def _settle_abandoned(self, game_code: str, issue: str, prepared) -> int:
+        """Log requests left on the wire by dead processes (not resent); count live ones."""
+        out = [(chat_id, value) for chat_id, code, value in prepared
+               if code == -2 and value != self._owner]
+        alive = await self.call(chats.processes_alive, sorted({v[2:] for _, v in out}))
+        unknown = []
+        for chat_id, value in out:
+            if not alive[value[2:]] and await self.call(
+                    chats.set_delivery_if, game_code, issue, chat_id, value, "x:unknown"):
+                unknown.append(chat_id)
+        if unknown:
+            self.log.warning("%s %s: not resent to %d chats whose send was cut off by a stopped "
+                             "process (it may or may not have arrived): %s", game_code, issue,
+                             len(unknown), ", ".join(str(c) for c in unknown))
+        return sum(1 for _, value in out if alive[value[2:]])
 
     async def deliver_to(self, chat_id: int, game_code: str) -> bool:
         """Send a chat the open issue's prediction now, unless it already has it."""
@@ -184,16 +247,20 @@ class BotService:
             return False
         game = get_game(game_code)
         issue = report["next_issue"]
-        claimed = await self.call(chats.claim_deliveries, game_code, issue,
-                                  game.previous_issue(issue), [chat_id], self._sent_ttl(game_code))
-        if not claimed:
+        prepared = await self.call(chats.prepare_deliveries, game_code, issue,
+                                   game.previous_issue(issue), [chat_id],
+                                   self._sent_ttl(game_code))
+        if not prepared or prepared[0][1] < 0:
             return False
         previous = await self.call(predictions.get_prediction, game_code,
                                    game.previous_issue(issue))
         state = await self.call(chats.get_chat, chat_id)
+        now = self.clock()
         text = texts.family_texts(game_code).prediction_text(
-            report, previous, (state.session_wins, state.session_losses, state.win_limit))
-        return (await self.send(chat_id, text)).status in (sender.SENT, sender.MIGRATED)
+            report, previous, (state.session_wins, state.session_losses, state.win_limit),
+            now=now, tz=state.tz)
+        result = await self._send_delivery(game_code, issue, chat_id, text)
+        return result.status in (sender.SENT, sender.MIGRATED)
 
     async def broadcast_text(self, text: str) -> dict[str, int]:
         """Send an announcement to every subscribed chat; return counts by outcome."""
@@ -242,6 +309,12 @@ class BotService:
             await self.send(state.chat_id, f"Daily start {item.hhmm}: your session is already "
                             "running.")
             return
+        if state.target_day == item.local_day:
+            # The chat reached its win target today: a schedule must not undo that stop.
+            await self.send(state.chat_id, f"Daily start {item.hhmm} skipped: your win target "
+                            "was reached today and that session ended. /start begins a new "
+                            "one if you want it.")
+            return
         await self.start_session(state.chat_id, game)
         await self.send(state.chat_id, f"Daily session started ({item.hhmm} {state.tz}) for "
                         f"{game}. /stop ends it.")
@@ -259,6 +332,10 @@ class BotService:
         self.first_tick = asyncio.Event()  # set after the first housekeeping pass
         self._loops = [asyncio.create_task(self.listen(), name="bot:listen"),
                        asyncio.create_task(self.housekeeping(), name="bot:housekeeping")]
+
+    def background(self, coro, name: str) -> None:
+        """Run a coroutine alongside the loops (cancelled with them on stop)."""
+        self._loops.append(asyncio.create_task(coro, name=name))
 
     async def stop(self) -> None:
         """Finish the current delivery chunk (bounded by stop_grace), then stop everything."""
@@ -331,6 +408,7 @@ class BotService:
         while not self.stopping:
             try:
                 await self.call(_beat, self._id)
+                await self.keep_alive()
                 await self.run_schedules()
                 await self.catch_up()
             except (redis.RedisError, OSError) as exc:
@@ -344,7 +422,8 @@ class BotService:
     async def _clear_heartbeat(self) -> None:
         try:
             await self.call(heartbeat.clear, "bot", self._id)
-        except OSError:
+            await self.call(lambda r: r.delete(keys.bot_process(self._id)))
+        except (redis.RedisError, OSError):
             pass
 
 

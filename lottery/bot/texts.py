@@ -10,6 +10,7 @@ unless the scoreboard says otherwise; nothing suggests raising a stake.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from lottery.games import get_game
 
@@ -37,9 +38,31 @@ def market_labels(game_code: str) -> dict[str, str]:
     return {m.name: m.label for m in get_game(game_code).markets}
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """Return "1 hit", "2 hits", "0 misses": the count with the word in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def counts(wins: int, losses: int) -> str:
+    """Return "1 hit / 0 misses"."""
+    return f"{plural(wins, 'hit')} / {plural(losses, 'miss', 'misses')}"
+
+
 def pct(x: float | None) -> str:
     """Return a rate as a percentage with one decimal."""
     return "n/a" if x is None else f"{100.0 * x:.1f}%"
+
+
+def draw_line(game_code: str, issue: str, now: datetime, tz: str = "UTC") -> str:
+    """Return when an issue is drawn, in the chat's timezone, and how long until then."""
+    at = get_game(game_code).draw_time(issue)
+    seconds = int((at - now).total_seconds())
+    local = at.astimezone(ZoneInfo(tz))
+    when = f"{local:%H:%M:%S} {tz}"
+    if seconds <= 0:
+        return f"Drawn at {when}."
+    wait = plural(seconds, "second") if seconds < 120 else plural(round(seconds / 60), "minute")
+    return f"Draw at {when} (in {wait}); the next prediction follows it."
 
 
 def verdict_words(verdict: str | None) -> str:
@@ -65,16 +88,29 @@ def stat_line(label: str, row: dict) -> str:
             f"95% CI {pct(lo)}–{pct(hi)}) — {verdict_words(row.get('verdict'))}")
 
 
-def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]]) -> str:
-    """Return the scoreboard: per predictor, each market's honest figures."""
+def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]],
+               live: str | None = None, show_all: bool = False) -> tuple[str, bool]:
+    """Return the scoreboard led by the predictor behind the live calls, and whether more
+    predictors were left out (shown by `/stats all`)."""
     lines = [f"{game_code} scoreboard (all draws are random; chance is the baseline)"]
     if not sections:
         lines.append("No settled predictions yet.")
-    for title, rows in sections:
+        return "\n".join(lines), False
+    lead = next((i for i, (title, _) in enumerate(sections)
+                 if live and title.rsplit(": ", 1)[-1] == live), None)
+    ordered = sections if lead is None else [sections[lead]] + sections[:lead] + sections[lead + 1:]
+    shown = ordered if show_all else ordered[:1]
+    for n, (title, rows) in enumerate(shown):
         lines.append("")
+        if n == 0 and lead is not None:
+            title = f"Live calls come from {title[0].lower()}{title[1:]}"
         lines.append(title)
         lines += [stat_line(label, row) for label, row in rows]
-    return "\n".join(lines)
+    more = len(ordered) - len(shown)
+    if more:
+        lines += ["", f"{plural(more, 'other predictor')} measured the same way: /stats all "
+                      "(or the button) shows them."]
+    return "\n".join(lines), bool(more)
 
 
 def fair_pending_text(game_code: str, issue: str, commitment: str, draw_at: str) -> str:
@@ -97,9 +133,10 @@ def status_text(state, now_local, today: str) -> str:
             state.session_wins, state.session_losses, state.win_limit))
     else:
         lines.append("Session stopped (/start begins one)"
-                     + (f"; win target {state.win_limit} hits" if state.win_limit else ""))
+                     + (f"; win target {plural(state.win_limit, 'hit')}" if state.win_limit
+                        else ""))
     wins, losses = state.today_counts(today)
-    lines.append(f"Today ({today}): {wins} hits / {losses} misses")
+    lines.append(f"Today ({today}): {counts(wins, losses)}")
     lines.append("Daily starts: " + (", ".join(state.schedules) if state.schedules else "none"))
     lines.append(FOOTER)
     return "\n".join(lines)
@@ -138,10 +175,12 @@ def help_text(is_admin: bool, games: tuple[str, ...]) -> str:
         "Live WinGo predictions, measured honestly against chance.",
         "/start — follow the live feed (starts a session)",
         "/stop — stop the feed",
+        "/reset — start a new session (counts back to 0)",
         f"/game CODE — switch game ({', '.join(games)})",
         "/prediction — the latest prediction",
         "/history — the last 10 draws with our calls and hits",
-        "/stats — the scoreboard (n, chance rate, 95% interval, verdict)",
+        "/stats — how the predictor behind the live calls does (n, chance rate, 95% interval, "
+        "verdict); /stats all — every predictor",
         "/fair ISSUE — the fairness proof of a simulated draw",
         "/status — this session and today's hits/misses",
         "/winlimit N — end the session after N correct Big/Small calls (off to clear)",

@@ -5,7 +5,9 @@ and the 95% interval; nothing suggests raising a stake.
 """
 from __future__ import annotations
 
-from lottery.bot.texts import FOOTER
+from datetime import datetime
+
+from lottery.bot.texts import FOOTER, counts, draw_line, plural
 from lottery.games import get_game
 from lottery.games.wingo import hits as score_hits
 
@@ -50,15 +52,18 @@ def previous_line(game_code: str, previous: dict | None) -> str | None:
 
 def session_line(wins: int, losses: int, win_limit: int) -> str:
     """Return the session counters line."""
-    target = f" (target {win_limit} hits)" if win_limit else ""
-    return f"Session: {wins} hits / {losses} misses on Big/Small calls{target}"
+    target = f" (target {plural(win_limit, 'hit')})" if win_limit else ""
+    return f"Session: {counts(wins, losses)} on Big/Small calls{target}"
 
 
 def prediction_text(report: dict, previous: dict | None = None,
-                    session: tuple[int, int, int] | None = None) -> str:
+                    session: tuple[int, int, int] | None = None, *,
+                    now: datetime | None = None, tz: str = "UTC") -> str:
     """Return the short live message for a report's next issue."""
     lines = [f"{report['game']} · issue {report['next_issue']}",
              f"Prediction: {_call(report['prediction'])}"]
+    if now is not None:
+        lines.append(draw_line(report["game"], report["next_issue"], now, tz))
     prev = previous_line(report["game"], previous)
     if prev:
         lines.append(prev)
@@ -117,5 +122,3 @@ def fair_text(game_code: str, record: dict, check: dict, formula: str) -> str:
                      f"{yes[bool(check['chain_link_matches'])]}")
     lines += [f"Formula: {formula}", "Verified" if check.get("verified") else "NOT verified"]
     return "\n".join(lines)
-
-

@@ -56,17 +56,34 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               "or start `python -m lottery up` first", file=sys.stderr)
         return 2
     r = connect(url)
+    conflicts: list = []
     try:
-        new = 0
+        before = draw_store.count(r, game.code)
+        if before + len(draws) > settings.max_draws:
+            # Said before anything is stored: the cap drops the oldest draws, imported or not.
+            print(f"import-csv: warning: {before} stored + {len(draws)} read is over "
+                  f"MAX_DRAWS={settings.max_draws}; the oldest draws beyond it will be dropped "
+                  "(raise MAX_DRAWS to keep them)", file=sys.stderr)
+        stored: list = []
         for start in range(0, len(draws), STORE_CHUNK):
-            new += len(draw_store.add_draws(r, game, draws[start:start + STORE_CHUNK],
-                                            settings.max_draws))
+            stored += draw_store.add_draws(r, game, draws[start:start + STORE_CHUNK],
+                                           settings.max_draws, conflicts)
+        after = draw_store.count(r, game.code)
+        kept = draw_store.count_present(r, game.code, [d.issue for d in stored])
     except redis.RedisError as exc:
         print(f"import-csv: Redis at {redact_url(url)} failed: {type(exc).__name__}",
               file=sys.stderr)
         return 2
     finally:
         r.close()
-    print(f"{game.code}: {new} new draws stored, {len(draws) - new} already present")
+    new = len(stored)
+    dropped = before + new - after
+    present = len(draws) - new - len(conflicts)
+    print(f"{game.code}: {new} new draws stored, {kept} of them kept; {present} already present")
+    if dropped:
+        print(f"{game.code}: MAX_DRAWS={settings.max_draws} dropped the {dropped} oldest draws "
+              f"({new - kept} of them from this file); {after} draws are stored")
+    if conflicts:
+        print(f"{game.code}: {len(conflicts)} rows refused: their period already has a result "
+              f"under another issue number (first: {conflicts[0].issue})", file=sys.stderr)
     return 0
-

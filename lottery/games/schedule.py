@@ -70,11 +70,11 @@ def _ascii_digits(issue: Any, what: str) -> str:
     if isinstance(issue, int) and not isinstance(issue, bool):
         issue = str(issue)
     if not isinstance(issue, str):
-        raise ValueError(f"not a {what}: {issue!r}")
+        raise ValueError(f"not a valid {what}: {issue!r}")
     issue = issue.strip()
     # str.isdigit() is true for every script's digits and for superscripts: ASCII only.
     if not issue or not issue.isascii() or not issue.isdigit():
-        raise ValueError(f"not a {what}: {issue!r}")
+        raise ValueError(f"not a valid {what}: {issue!r}")
     return issue
 
 
@@ -102,8 +102,14 @@ class PeriodSchedule:
 
     def parse_issue(self, issue: str) -> tuple[date, int]:
         """Return (UTC date, sequence) of an issue string, or raise ValueError."""
-        if not isinstance(issue, str) or not issue.isdigit() or len(issue) < 13:
-            raise ValueError(f"not an issue number of this game: {issue!r}")
+        # ASCII digits only ("٢".isdigit() is True too) and exactly YYYYMMDD + the game code's
+        # length + a 4-digit sequence: other spellings of one period would be stored apart.
+        length = 8 + len(self.game_code) + 4
+        if (not isinstance(issue, str) or len(issue) != length or not issue.isascii()
+                or not issue.isdigit()):
+            raise ValueError(f"not an issue number of this game ({length} ASCII digits: "
+                             f"YYYYMMDD, a {len(self.game_code)}-digit game code, a 4-digit "
+                             f"sequence): {issue!r}")
         try:
             # int slicing instead of strptime: this runs several times per stored draw.
             day = date(int(issue[:4]), int(issue[4:6]), int(issue[6:8]))
@@ -115,8 +121,10 @@ class PeriodSchedule:
         return day, seq
 
     def canonical_issue(self, issue: Any) -> str:
-        issue = _ascii_digits(issue, "issue number")
-        self.parse_issue(issue)
+        if isinstance(issue, int) and not isinstance(issue, bool):
+            issue = str(issue)  # some platforms send issue numbers as JSON numbers
+        issue = issue.strip() if isinstance(issue, str) else issue
+        self.parse_issue(issue)  # names what is wrong: ASCII digits, length, date, sequence
         return issue
 
     def ordinal(self, issue: str) -> int:

@@ -1,8 +1,9 @@
 """WinGo: one digit 0-9 per period. Size, colour, payouts, markets and the issue clock.
 
 The one place for WinGo's rules. An issue string is `YYYYMMDD` + a 5-digit game
-code + a 4-digit sequence in the UTC day (see `PeriodSchedule`); the next issue
-always comes from that clock, never from `int(issue) + 1`.
+code + a 4-digit sequence in the UTC day (see `PeriodSchedule`), 17 ASCII digits
+and nothing else; the next issue always comes from that clock, never from
+`int(issue) + 1`.
 """
 from __future__ import annotations
 

@@ -45,19 +45,34 @@ def get_number(body: dict, name: str, default=None, *, minimum: float | None = N
         try:
             value = float(raw.strip())
         except ValueError:
-            raise SimInputError(f"{name} must be a number, got {raw!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise SimInputError(f"{name} must be a number, got {raw!r}")
+            raise SimInputError(f"{name} must be a number, got {_short(raw)}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SimInputError(f"{name} must be a number, got {_short(raw)}")
+    try:
+        finite = math.isfinite(value)  # an int beyond float range raises OverflowError
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise SimInputError(f"{name} must be a finite number, got {_short(raw)}")
     if integer:
         if float(value) != int(value):
-            raise SimInputError(f"{name} must be a whole number, got {raw!r}")
+            raise SimInputError(f"{name} must be a whole number, got {_short(raw)}")
         value = int(value)
     if minimum is not None and (value <= minimum if strict_minimum else value < minimum):
         relation = "greater than" if strict_minimum else "at least"
-        raise SimInputError(f"{name} must be {relation} {minimum}, got {raw!r}")
+        raise SimInputError(f"{name} must be {relation} {minimum}, got {_short(raw)}")
     if maximum is not None and value > maximum:
-        raise SimInputError(f"{name} must be at most {maximum:,}, got {raw!r}")
+        raise SimInputError(f"{name} must be at most {maximum:,}, got {_short(raw)}")
     return value
+
+
+def _short(raw, limit: int = 40) -> str:
+    """Return repr(raw) cut to `limit` characters (an error message never echoes a huge value)."""
+    try:
+        text = repr(raw)
+    except ValueError:  # int repr beyond Python's digit limit
+        text = f"<a {type(raw).__name__} too large to show>"
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def get_bool(body: dict, name: str, default: bool) -> bool:
@@ -69,7 +84,7 @@ def get_bool(body: dict, name: str, default: bool) -> bool:
         return bool(raw)
     if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
         return raw.strip().lower() in ("true", "1", "yes")
-    raise SimInputError(f"{name} must be true or false, got {raw!r}")
+    raise SimInputError(f"{name} must be true or false, got {_short(raw)}")
 
 
 def get_money(body: dict, name: str, default=None, nullable: bool = False):

@@ -22,7 +22,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from lottery import keys
 from lottery.evaluation.stats import rate_summary
@@ -41,6 +41,11 @@ HISTORY_TTL = 30 * 86_400  # a stopped session's history is kept this long
 REPLY_TTL = 60
 COMMAND_TTL = 300  # a command older than this is answered with an error, not applied
 MAX_QUEUED = 1000
+# Why a session stopped, in words (stop_reason keeps the code).
+STOP_TEXT = {"stopped_by_user": "stopped by user",
+             "insufficient_funds": "the wallet could not cover the next stake",
+             "stop_loss": "stop-loss reached", "take_profit": "take-profit reached",
+             "max_rounds": "round limit reached"}
 DISCLAIMER = ("Paper money only. Nothing here places, automates or recommends real bets; "
               "no staking system beats the house edge.")
 
@@ -65,6 +70,10 @@ class SessionRules:
     # Any predictor name of the game is a mode too: every market follows that predictor.
     modes: Mapping[str, Mapping[str, str]]
     default_mode: str
+    # How the API shows a session (session, preview rounds, environment) and its history
+    # (rounds, mode): WinGo's are the upstream simulator's shapes.
+    public_state: Callable[[dict, list, str], dict] | None = None
+    public_history: Callable[[list, str], list] | None = None
 
     def session_fields(self) -> tuple[str, ...]:
         return ("initial_wallet", *SESSION_SETTINGS, *self.strategies)
@@ -142,7 +151,8 @@ def _parse_session_fields(game: Game, rules: SessionRules, body: dict) -> dict:
     if "simulation_mode" in body:
         mode = body["simulation_mode"]
         followed = predictor_modes(game)
-        if mode not in rules.modes and mode not in followed:
+        # A list or object is not a mode (and cannot be looked up in the mode tables).
+        if not isinstance(mode, str) or (mode not in rules.modes and mode not in followed):
             raise SimInputError("simulation_mode must be one of "
                                 f"{', '.join((*rules.modes, *followed))}, got {mode!r}")
         out["simulation_mode"] = mode
@@ -323,7 +333,11 @@ def settle(session: dict, game: Game, issue: str, outcome: Any, now: float) -> d
         stats["total_wins" if won else "total_losses"] += 1
         stats["total_wagered"] = _m(stats["total_wagered"] + bet["stake"])
         results.append({**bet, "returned": _m(returned), "profit": _m(returned - bet["stake"]),
-                        "result": "Win" if won else "Loss"})
+                        "result": "Win" if won else "Loss",
+                        # The strategy after this bet (upstream's history shows them).
+                        "win_streak": strategy["current_win_streak"],
+                        "loss_streak": strategy["current_loss_streak"],
+                        "progression_step": strategy["current_progression_step"]})
     session["total_wallet"] = _m(session["total_wallet"] + returned_total)
     session["in_play"] = 0.0
     session["pending"] = None
@@ -407,7 +421,8 @@ def stop(session: dict, reason: str, now: float) -> dict:
     session["stop_reason"] = reason
     session["stopped_at"] = session["updated_at"] = _iso(now)
     _update_stats(session)
-    note = _note(session["last_simulated_issue"], now, f"session stopped: {reason}")
+    note = _note(session["last_simulated_issue"], now,
+                 f"session stopped: {STOP_TEXT.get(reason, reason)}")
     if voided:
         note["voided"] = voided["voided"]
     return note
@@ -461,6 +476,16 @@ def summary(session: dict) -> dict:
         "strategies": strategies, "session_duration": session["started_at"],
         "disclaimer": DISCLAIMER,
     }
+
+
+def plain_state(session: dict, rounds: list[dict], environment: str) -> dict:
+    """Return a session as the API shows it when its game has no shape of its own."""
+    return {**session, "environment": environment, "rounds": rounds}
+
+
+def plain_history(rounds: list[dict], mode: str) -> list[dict]:
+    """Return history rounds as the API shows them when the game has no shape of its own."""
+    return rounds
 
 
 def _note(issue: str | None, now: float, message: str) -> dict:

@@ -30,6 +30,7 @@ from lottery.events import publish_event, read_events_after
 from lottery.games import GAMES, Game
 from lottery.loop import StoppableLoop
 from lottery.sim import sessions
+from lottery.sim.jobs import JobRunner
 from lottery.sim.strategies import SimInputError
 from lottery.store import draws, heartbeat, predictions, scores
 
@@ -60,6 +61,9 @@ class SimulatorWorker(StoppableLoop):
         backoff = 1.0
         done = 0
         self.log.info("started")
+        # Heavy jobs (Monte Carlo, backtests) run beside the session loop, never in the web.
+        jobs_stop = threading.Event()
+        jobs = JobRunner(self.settings, self.r, jobs_stop).start()
         try:
             while not self.stop_event.is_set():
                 if max_iterations is not None and done >= max_iterations:
@@ -79,6 +83,8 @@ class SimulatorWorker(StoppableLoop):
                     self.stop_event.wait(backoff)
                     backoff = min(backoff * 2, 30.0)
         finally:
+            jobs_stop.set()
+            jobs.join(10)
             self._close_pubsub()
             self._clear_heartbeat()
             self.log.info("stopped after %d iterations", done)

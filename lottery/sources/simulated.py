@@ -20,10 +20,10 @@ import hmac
 import secrets
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
 from lottery import keys
 from lottery.games import Draw, Game, get_game
-from lottery.store import as_str
 
 
 def commitment_of(seed_hex: str) -> str:
@@ -96,12 +96,38 @@ class SimulatedSource:
         pass
 
 
-def ensure_secret(r, settings) -> str:
-    """Return the configured secret, or one generated once and shared through Redis."""
+SECRET_FILE = "fair_secret"
+
+
+def load_secret(settings, log=None) -> str:
+    """Return the feed's secret: SIM_SERVER_SECRET, else a file in the data folder (0600).
+
+    Only the draw worker calls this. The secret never goes to Redis: every reader
+    of Redis (or of its append-only file) could otherwise compute future draws.
+    """
     if settings.sim_secret:
         return settings.sim_secret
-    r.set(keys.SIM_SECRET, secrets.token_hex(32), nx=True)
-    return as_str(r.get(keys.SIM_SECRET))
+    from lottery.store.embedded import make_private_dir, write_private
+
+    path = Path(settings.data_dir) / SECRET_FILE
+    try:
+        secret = path.read_text().strip()
+    except FileNotFoundError:
+        secret = ""
+    if not secret:
+        make_private_dir(Path(settings.data_dir))
+        secret = secrets.token_hex(32)
+        write_private(path, secret + "\n")
+        if log is not None:
+            log.info("generated the simulated feed's secret in %s (owner-only)", path)
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # a copy restored with wider permissions is closed again
+    return secret
+
+
+def forget_shared_secret(r) -> bool:
+    """Delete a secret an older version kept in Redis; return True if there was one."""
+    return bool(r.delete(keys.LEGACY_SIM_SECRET))
 
 
 def verify_draw(record: dict, game_code: str, previous: dict | None = None) -> dict:

@@ -7,7 +7,7 @@ from redis.retry import Retry
 
 
 def connect(url: str, *, socket_timeout: float = 5.0, decode_responses: bool = False,
-            max_connections: int = 50, pool_timeout: float = 5.0) -> redis.Redis:
+            max_connections: int = 50, pool_timeout: float = 5.0, retries: int = 3) -> redis.Redis:
     """Return a pooled Redis client for `url` that retries briefly on connection errors.
 
     The pool blocks (up to `pool_timeout`) when all connections are busy, so a
@@ -20,11 +20,20 @@ def connect(url: str, *, socket_timeout: float = 5.0, decode_responses: bool = F
         socket_timeout=socket_timeout,
         socket_connect_timeout=min(socket_timeout, 3.0),
         health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=retries),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         decode_responses=decode_responses,
     )
     return redis.Redis(connection_pool=pool)
+
+
+def connect_fast(url: str) -> redis.Redis:
+    """Return a client that fails within about a second (health and status endpoints).
+
+    A paused or overloaded Redis must turn into a quick 503 that a platform's
+    health check can read, not a hang of socket timeout x retries.
+    """
+    return connect(url, socket_timeout=0.8, max_connections=20, pool_timeout=0.5, retries=0)
 
 
 def pubsub_client(url: str) -> redis.Redis:

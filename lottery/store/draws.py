@@ -13,22 +13,52 @@ from lottery.games import Draw, Game
 from lottery.store import as_str as _s
 
 
-def add_draws(r, game: Game, draws: Iterable[Draw], max_draws: int) -> list[Draw]:
-    """Store draws not stored yet and return those that were new, oldest first."""
+# Per draw (issue, ordinal, record): store it unless the issue is stored, or the period
+# already has a result under another spelling of its issue. 1 = stored, 0 = the same issue
+# again, 2 = the period already has a result. One script: the check and the write are atomic.
+_ADD = """
+local out = {}
+for i = 1, #ARGV, 3 do
+  local issue, ordinal = ARGV[i], ARGV[i + 1]
+  if redis.call('hexists', KEYS[1], issue) == 1 then
+    out[#out + 1] = 0
+  elseif #redis.call('zrangebyscore', KEYS[2], ordinal, ordinal, 'LIMIT', 0, 1) > 0 then
+    out[#out + 1] = 2
+  else
+    redis.call('hset', KEYS[1], issue, ARGV[i + 2])
+    redis.call('zadd', KEYS[2], ordinal, issue)
+    redis.call('zrem', KEYS[3], issue)
+    out[#out + 1] = 1
+  end
+end
+return out
+"""
+_BATCH = 1000
+
+
+def add_draws(r, game: Game, draws: Iterable[Draw], max_draws: int,
+              conflicts: list | None = None) -> list[Draw]:
+    """Store draws not stored yet and return those that were new, oldest first.
+
+    A draw whose period already has a result (under another issue string) is
+    refused and appended to `conflicts` when given: one result per period.
+    """
     draws = sorted(draws, key=lambda d: game.issue_ordinal(d.issue))
-    if not draws:
-        return []
-    pipe = r.pipeline(transaction=False)
-    for d in draws:
-        pipe.hsetnx(keys.draws_data(game.code), d.issue,
-                    json.dumps(d.to_record(game), separators=(",", ":")))
-    created = pipe.execute()
-    new = [d for d, was_set in zip(draws, created) if was_set]
+    new: list[Draw] = []
+    keys_ = (keys.draws_data(game.code), keys.draws_index(game.code),
+             keys.missing_draws(game.code))
+    for start in range(0, len(draws), _BATCH):
+        batch = draws[start:start + _BATCH]
+        args = []
+        for d in batch:
+            args += [d.issue, game.issue_ordinal(d.issue),
+                     json.dumps(d.to_record(game), separators=(",", ":"))]
+        for d, outcome in zip(batch, r.eval(_ADD, 3, *keys_, *args)):
+            if outcome == 1:
+                new.append(d)
+            elif outcome == 2 and conflicts is not None:
+                conflicts.append(d)
     if new:
-        pipe = r.pipeline(transaction=False)
-        pipe.zadd(keys.draws_index(game.code), {d.issue: game.issue_ordinal(d.issue) for d in new})
-        pipe.zrem(keys.missing_draws(game.code), *[d.issue for d in new])
-        pipe.execute()
         trim(r, game.code, max_draws)
     return new
 
@@ -75,6 +105,15 @@ def ordinals_between(r, game_code: str, first: int, last: int) -> set[int]:
 def count(r, game_code: str) -> int:
     """Return how many draws are stored for the game."""
     return r.zcard(keys.draws_index(game_code))
+
+
+def count_present(r, game_code: str, issues: list[str]) -> int:
+    """Return how many of `issues` are stored now."""
+    present = 0
+    for start in range(0, len(issues), 5000):
+        chunk = issues[start:start + 5000]
+        present += sum(score is not None for score in r.zmscore(keys.draws_index(game_code), chunk))
+    return present
 
 
 def get_draw(r, game_code: str, issue: str) -> dict | None:

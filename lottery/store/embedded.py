@@ -2,12 +2,15 @@
 
 Used by `python -m lottery up` when REDIS_URL is unset, and by the tests.
 Data is kept with the append-only file under the data folder, so a restart
-keeps the history.
+keeps the history. The folder is the owner's alone (0700, files 0600) and the
+server asks for a generated password, kept in a 0600 config file (never on the
+command line, which every local user can read).
 """
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -47,15 +50,23 @@ def _running(pid: int) -> bool:
 class EmbeddedRedis:
     """A valkey-server child process on 127.0.0.1 with its data under `data_dir`."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, appendonly: bool = True):
+    def __init__(self, data_dir: Path, port: int | None = None, appendonly: bool = True,
+                 password: str | None = None):
         self.data_dir = Path(data_dir)
         self.port = port
         self.appendonly = appendonly
+        # Kept for the server's lifetime: a restart keeps its port and password, so the
+        # URL the services were given stays valid.
+        self.password = password or secrets.token_urlsafe(24)
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+
+    def alive(self) -> bool:
+        """Return True while the server process this object started is running."""
+        return self.process is not None and self.process.poll() is None
 
     @property
     def pidfile(self) -> Path:
@@ -78,13 +89,15 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         """Start the server and wait until it answers PING."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.data_dir)
         # Two servers must never write the same append-only file.
         self._stop_orphan()
         if self.port is None:
             self.port = free_port()
+        conf = self.data_dir / "valkey.conf"
+        write_private(conf, f"requirepass {self.password}\n")
         args = [
-            valkey_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+            valkey_binary(), str(conf.resolve()), "--port", str(self.port), "--bind", "127.0.0.1",
             "--dir", str(self.data_dir.resolve()), "--daemonize", "no",
             "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", "everysec", "--save", "",
@@ -92,9 +105,10 @@ class EmbeddedRedis:
             "--protected-mode", "yes", "--pidfile", str(self.pidfile.resolve()),
         ]
         # Own session: a Ctrl-C in the terminal must not stop Redis before the services.
+        # umask 077: the append-only file, log and pid file are the owner's alone.
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+                                        start_new_session=True, umask=0o077)
+        client = redis.Redis(port=self.port, password=self.password, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -133,13 +147,35 @@ class EmbeddedRedis:
         self.stop()
 
 
+def make_private_dir(path: Path) -> None:
+    """Create `path` (0700) and make it and everything in it the owner's alone."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    # Files written by an older version (a world-readable append-only file) are closed too.
+    for root, dirs, files in os.walk(path):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o700)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o600)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only the owner can read (created 0600, never briefly wider)."""
+    path = Path(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(text)
+
+
 URL_FILE = "redis.url"
 
 
 def write_local_url(data_dir: Path, url: str) -> None:
-    """Record the local server's URL so CLI commands find it while `up` runs."""
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    (Path(data_dir) / URL_FILE).write_text(url + "\n")
+    """Record the local server's URL (with its password: 0600) so CLI commands find it."""
+    make_private_dir(Path(data_dir))
+    write_private(Path(data_dir) / URL_FILE, url + "\n")
 
 
 def clear_local_url(data_dir: Path) -> None:

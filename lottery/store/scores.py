@@ -38,7 +38,7 @@ from lottery.games import Game, get_game
 from lottery.store import as_str as _s
 from lottery.store import draws
 
-log = logging.getLogger("lottery.evaluation.recorder")
+log = logging.getLogger("lottery.store.scores")
 
 PREDICTION_TTL = 86_400  # per-issue records: a day is plenty to resolve and follow them
 WINDOW_MAX = 10_000  # the longest window the scoreboard answers exactly

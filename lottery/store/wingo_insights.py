@@ -18,6 +18,7 @@ import redis
 from lottery import keys
 from lottery.evaluation.scoring import streaks_of
 from lottery.evaluation.stats import binomial_p_value, wilson_interval
+from lottery.games import GAMES
 from lottery.games.wingo import MARKETS, WinGo, primary_color, size
 from lottery.store import as_str as _s
 
@@ -60,22 +61,59 @@ def history_entry(game: WinGo, kind: str, issue: str, pred: dict, digit: int, hi
 
 
 def read(r, game_code: str, kind: str) -> dict:
-    """Return one kind's insights in the upstream shape (three reads, one round trip)."""
+    """Return one kind's insights in the upstream shape (three reads, one round trip).
+
+    As upstream, the history starts with the open issue's call (its actual
+    value null), followed by the resolved calls, newest first.
+    """
     pipe = r.pipeline(transaction=False)
     pipe.get(keys.insight_next(game_code, kind))
     pipe.hgetall(keys.insight_stats(game_code, kind))
     pipe.lrange(keys.insight_history(game_code, kind), 0, HISTORY_SHOWN - 1)
     raw_next, raw_stats, raw_history = pipe.execute()
     stats = {_s(k): _s(v) for k, v in raw_stats.items()}
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    game = GAMES.get(game_code)
+    pending = json.loads(raw_next) if raw_next else None
     history = []
     for item in raw_history:
         row = json.loads(item)
         row.pop("ordinal", None)
+        row.setdefault("prediction_time", _published(game, row["issue"]))
         history.append(row)
-    return {f"{kind}_prediction": json.loads(raw_next) if raw_next else None,
-            f"{kind}_accuracy": _accuracy(kind, stats),
-            f"{kind}_streaks": _streaks(stats),
+    if pending is not None:
+        pending.update(_upstream_fields(pending, stats))
+        if not history or history[0]["issue"] != pending["issue"]:
+            history = [{"issue": pending["issue"], f"predicted_{kind}": pending.get(f"next_{kind}"),
+                        f"actual_{kind}": None, "actual_number": None, "result": None,
+                        "prediction_time": _published(game, pending["issue"])
+                        or pending.get("last_updated"),
+                        "rule_name": pending.get("rule_name"),
+                        "confidence": pending.get("confidence")}, *history][:HISTORY_SHOWN]
+    return {f"{kind}_prediction": pending,
+            f"{kind}_accuracy": {**_accuracy(kind, stats), "timestamp": now},
+            f"{kind}_streaks": {**_streaks(stats), "timestamp": now},
             f"{kind}_prediction_history": history}
+
+
+def _upstream_fields(pending: dict, stats: dict) -> dict:
+    """Return upstream's score, prediction_source and available_rules for a pending call."""
+    confidence = pending.get("confidence")
+    # score: the share (in %) of past followers of the matched pattern that the call names,
+    # the learner's own frequency; 50 (the chance rate) when it has none.
+    score = round(100.0 * confidence, 2) if isinstance(confidence, (int, float)) else 50.0
+    rules = sum(1 for field in stats if field.startswith("rule:") and field.endswith(":t"))
+    return {"score": score, "prediction_source": "pattern_rules", "available_rules": rules}
+
+
+def _published(game, issue: str) -> str | None:
+    """Return when a call for `issue` was published: the start of the issue's period."""
+    if game is None:
+        return None
+    try:
+        return game.period_start(issue).isoformat()
+    except ValueError:
+        return None
 
 
 def _rate(correct: int, total: int) -> dict:

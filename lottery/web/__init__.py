@@ -11,7 +11,7 @@ import logging
 from flask import Flask
 
 from lottery.config import Settings
-from lottery.web.errors import register_error_handlers
+from lottery.web.errors import check_url_length, register_error_handlers
 
 BLUEPRINT_MODULES = (
     "lottery.web.api",  # core: health, status, prediction, history, fairness, openapi
@@ -42,14 +42,26 @@ def create_app(settings: Settings | None = None, redis_client=None) -> Flask:
     app = Flask(__name__, root_path=str(_project_root()), template_folder="templates",
                 static_folder="static")
     app.json.sort_keys = False
+    # A larger body is refused with a 413 before it is read (werkzeug checks Content-Length
+    # and stops reading a chunked body at the limit).
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    from lottery.store.connection import connect_fast
+
     app.extensions["lottery"] = {
         "settings": settings,
         "redis": redis_client,
+        # Health, status and history answer from a client that gives up within a second.
+        "redis_fast": connect_fast(settings.redis_url) if settings.redis_url else redis_client,
         "prediction_cache": PredictionCache(redis_client, settings.redis_url),
     }
     register_error_handlers(app)
+    _enable_cors(app, settings.cors_origins)
+    app.before_request(check_url_length)
     for module in blueprint_modules():
         app.register_blueprint(module.bp)
+    from lottery.web.limits import install_rate_limits
+
+    install_rate_limits(app, settings)
     logging.getLogger("lottery.web").debug("app created for games %s", settings.games)
     return app
 
@@ -60,6 +72,19 @@ def close_app(app: Flask, timeout: float = 5.0) -> bool:
 
     hub_done = shutdown(app)
     return app.extensions["lottery"]["prediction_cache"].stop(timeout) and hub_done
+
+
+def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:
+    """Let pages on the configured origins call the API from a browser (none by default)."""
+    if not origins:
+        return
+    from flask_cors import CORS
+
+    allowed = "*" if "*" in origins else list(origins)
+    rule = {"origins": allowed, "methods": ["GET", "POST", "OPTIONS"],
+            "allow_headers": ["Content-Type", "Authorization", "If-None-Match", "Last-Event-ID"],
+            "expose_headers": ["ETag"], "max_age": 600}
+    CORS(app, resources={r"/api/*": rule, r"/health": rule})
 
 
 def _project_root():

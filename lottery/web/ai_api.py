@@ -14,7 +14,6 @@ from lottery.games import GAMES
 from lottery.store.predictions import patch_reports
 from lottery.web.auth import require_admin
 from lottery.web.context import get_game_arg, get_int_arg, get_redis, get_settings
-from lottery.web.errors import not_found
 
 bp = Blueprint("ai_api", __name__)
 
@@ -27,21 +26,45 @@ def ai_prediction():
     r = get_redis()
     latest = store.latest(r, game.code)
     if latest is None:
-        raise not_found(f"no AI prediction for {game.code} yet")
-    return jsonify({**latest, "ai_enabled": store.ai_enabled(r, get_settings()),
+        # Upstream answers 200 with status no_data (its pages show "No Data").
+        return jsonify({"status": "no_data",
+                        "message": "AI prediction not yet available or AI is disabled.",
+                        "game": game.code, "ai_enabled": store.ai_enabled(r, get_settings())})
+    # `prediction`: the name upstream's hosted dashboard reads (its worker wrote ai_prediction).
+    return jsonify({**latest, "prediction": latest.get("ai_prediction"),
+                    "environment": get_settings().environment,
+                    "ai_enabled": store.ai_enabled(r, get_settings()),
                     "history": store.history(r, game.code, limit) if limit else []})
 
 
 @bp.get("/api/ai_big_small_accuracy")
 def ai_big_small_accuracy():
-    """Return the AI's resolved record against chance."""
-    return jsonify(store.accuracy(get_redis(), get_game_arg().code))
+    """Return the AI's resolved record against chance, with upstream's status and message."""
+    body = store.accuracy(get_redis(), get_game_arg().code)
+    n = body["total_predictions"]
+    # Upstream's status codes by sample size; the message says what the figure is worth.
+    status = ("no_data" if n == 0 else "early_data" if n < 3 else "limited_data" if n < 10
+              else "reliable_data")
+    message = ("Collecting data for accuracy calculation..." if n == 0 else
+               f"Big/Small accuracy from {n} resolved AI prediction{'s' if n != 1 else ''}; "
+               f"compare it with the 50% chance rate and its 95% interval.")
+    # accuracy/correct/total: the names upstream's dashboards read (its worker wrote others).
+    return jsonify({**body, "status": status, "message": message,
+                    "accuracy": body["overall_accuracy_percentage"],
+                    "correct": body["correct_predictions"],
+                    "total": n})
 
 
 @bp.get("/api/ai/status")
 def ai_status():
     """Return whether the AI runs, why not, and how the provider behaves."""
-    return jsonify(store.status(get_redis(), get_settings()))
+    return jsonify(_status_body(get_redis(), get_settings()))
+
+
+def _status_body(r, settings) -> dict:
+    # Upstream's two fields first: the switch as stored, and Redis answering.
+    return {"ai_enabled_flag": store.flag_on(r), "redis_available": True,
+            **store.status(r, settings)}
 
 
 @bp.post("/api/ai/start")
@@ -63,7 +86,9 @@ def _switch(on: bool):
     store.set_flag(r, on)
     # Reports carry ai_enabled: flip it now rather than at the next period.
     patch_reports(r, settings.games, ai_enabled=store.ai_enabled(r, settings))
-    return jsonify(store.status(r, settings))
+    return jsonify({"status": "success",
+                    "message": "AI prediction enabled." if on else "AI prediction disabled.",
+                    **_status_body(r, settings)})
 
 
 _GAME = {"name": "game", "in": "query", "schema": {"type": "string", "enum": sorted(GAMES),
@@ -81,7 +106,8 @@ OPENAPI_PATHS = {
                    "model, latency_ms, status, reason when failed) and its recent history",
         "parameters": [_GAME, {"name": "limit", "in": "query", "schema": {
             "type": "integer", "minimum": 0, "maximum": 100, "default": 10}}],
-        "responses": {"200": _OK, "400": _ERR, "404": {"description": "no AI prediction yet"}}}},
+        "responses": {"200": {"description": "the prediction, or status no_data when none "
+                                             "exists yet"}, "400": _ERR}}},
     "/api/ai_big_small_accuracy": {"get": {
         "summary": "AI record on resolved issues: total_predictions, correct_predictions, "
                    "overall_accuracy_percentage, big/small_predictions, with n, chance rate, "

@@ -16,6 +16,7 @@ import time
 
 from lottery import keys
 from lottery.events import Listener
+from lottery.reports import encode
 from lottery.store.predictions import read_report
 
 log = logging.getLogger("lottery.web.cache")
@@ -23,7 +24,7 @@ STALE_AFTER = 1.0
 
 
 class CachedReport:
-    __slots__ = ("body", "etag", "headers", "at")
+    __slots__ = ("body", "etag", "headers", "at", "_upstream")
 
     def __init__(self, body: bytes):
         self.body = body
@@ -32,6 +33,22 @@ class CachedReport:
         self.headers = {"Content-Type": "application/json", "ETag": f'"{self.etag}"',
                         "Cache-Control": "no-cache"}
         self.at = time.monotonic()
+        self._upstream = None
+
+    def view(self, convert, environment: str) -> "CachedReport":
+        """Return the report as the family serves it publicly, converted once per report.
+
+        `convert(report, environment)` is the family's public view (WinGo: the upstream
+        shape); without one the stored bytes are served as they are.
+        """
+        if convert is None:
+            return self
+        entry = self._upstream
+        if entry is None:
+            # Two requests racing here convert twice and keep either copy: same bytes.
+            entry = CachedReport(encode(convert(json.loads(self.body), environment)))
+            self._upstream = entry
+        return entry
 
 
 class PredictionCache:

@@ -1,6 +1,8 @@
 """Accessors for what the app was created with: settings, Redis, caches."""
 from __future__ import annotations
 
+import json
+
 from flask import current_app, request
 
 from lottery.config import DEFAULT_GAME, Settings
@@ -16,6 +18,11 @@ def get_settings() -> Settings:
 def get_redis():
     """Return the app's pooled Redis client."""
     return current_app.extensions["lottery"]["redis"]
+
+
+def get_fast_redis():
+    """Return the Redis client that fails fast (health, status, history)."""
+    return current_app.extensions["lottery"]["redis_fast"]
 
 
 def get_service(name: str):
@@ -47,6 +54,22 @@ def get_game_arg(default: str | None = DEFAULT_GAME) -> Game | None:
             return None
         code = default if default in get_settings().games else get_settings().games[0]
     return followed_game(code)
+
+
+def get_json_object() -> dict:
+    """Return the request body as a JSON object ({} when empty), or raise a 400."""
+    raw = request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH (413 beyond)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        # RecursionError: nesting deeper than the parser's stack; ValueError also covers
+        # integers of more than 4,300 digits and invalid UTF-8.
+        raise bad_request("the request body is not valid JSON", "invalid_json") from None
+    if not isinstance(body, dict):
+        raise bad_request("the request body must be a JSON object", "invalid_json")
+    return body
 
 
 def get_int_arg(name: str, default: int, minimum: int, maximum: int) -> int:

@@ -65,6 +65,7 @@ def board():
 
 
 @bp.get("/simulator")
+@bp.get("/api/simulator/", endpoint="simulator_upstream_path")  # where upstream served its page
 def simulator():
     """Render the paper-trading simulator page."""
     return _render("simulator.html", "Simulator")
@@ -77,6 +78,7 @@ def fairness():
 
 
 @bp.get("/mixpred/")
+@bp.get("/mixpred/index.html", endpoint="mixpred_index")  # upstream's second path
 def mixpred():
     """Render the upstream colour/size page at its old path."""
     return _render("mixpred.html", "Colour & size")
@@ -88,5 +90,6 @@ OPENAPI_PATHS: dict = {
                                    "schema": {"type": "string", "default": DEFAULT_GAME}}],
                    "responses": {"200": {"description": "HTML page",
                                          "content": {"text/html": {}}}}}}
-    for _, path, title in PAGES
+    for _, path, title in (*PAGES, ("", "/api/simulator/", "Simulator (upstream's path)"),
+                           ("", "/mixpred/index.html", "Colour & size (upstream's path)"))
 }

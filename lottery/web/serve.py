@@ -17,7 +17,7 @@ def run(args, settings) -> int:
     """Replace this process with gunicorn serving app:app."""
     argv = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "app:app"]
     if args.workers:
-        argv[4:4] = ["--workers", str(args.workers)]
+        argv[3:3] = ["--workers", str(args.workers)]
     os.chdir(ROOT)
     os.execv(sys.executable, argv)
     return 0  # not reached

@@ -3,8 +3,9 @@
 POST /start, /stop, /config      live sessions (admin token); validated here, applied by the
                                  simulator worker (the single writer of session state)
 GET  /status, /history           session state and its rounds, read straight from Redis
-POST /montecarlo                 S sessions x R rounds on fair random draws of ?game= (limited)
-POST /backtest                   a strategy replayed over the stored draws of ?game=
+POST /montecarlo                 S sessions x R rounds on fair random draws   } queued jobs:
+POST /backtest                   a strategy replayed over the stored draws   } 202 + job id,
+GET  /jobs/<id>                  a job's status and result                   } 429 when full
 
 A command is answered 200 once the worker applied it, 202 when the worker is
 alive but did not answer within SIMULATOR_ACK_TIMEOUT (the command stays
@@ -13,19 +14,23 @@ nothing is queued). Bad input is a 400 and nothing is queued.
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import re
+
+from flask import Blueprint, jsonify, request, url_for
 
 from lottery.config import DEFAULT_GAME
 from lottery.games import GAMES
-from lottery.sim import backtest, montecarlo, sessions
+from lottery.sim import backtest, jobs, montecarlo, sessions
 from lottery.sim.params import reject_unknown
 from lottery.sim.strategies import SimInputError
 from lottery.web.auth import require_admin
-from lottery.web.context import get_game_arg, get_int_arg, get_redis, get_settings
+from lottery.web.context import (get_game_arg, get_int_arg, get_json_object, get_redis,
+                                 get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
 
 bp = Blueprint("simulator", __name__, url_prefix="/api/simulator")
 HISTORY_PREVIEW = 10  # rounds shown inside /status (the rest via /history)
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @bp.post("/start")
@@ -33,7 +38,7 @@ HISTORY_PREVIEW = 10  # rounds shown inside /status (the rest via /history)
 def start():
     """Start a live paper-trading session."""
     game = get_game_arg()
-    body = _json_body()
+    body = _upstream_body(_json_body())
     _validated(sessions.parse_start, game, body)
     r = get_redis()
     _require_worker(r)
@@ -48,7 +53,7 @@ def start():
     if reply is None:
         return _queued(session_id)
     return jsonify({"status": "success", "message": "Simulator session started (paper money).",
-                    "session_id": session_id, "state": reply["state"]})
+                    "session_id": session_id, "state": _state(r, reply["state"])})
 
 
 @bp.post("/stop")
@@ -58,6 +63,10 @@ def stop():
     body = _json_body()
     _validated(reject_unknown, body, ("session_id",))
     r = get_redis()
+    if body.get("session_id") is None and not _running(r):
+        # Upstream answers a stop with nothing running as a success with an empty summary.
+        return jsonify({"status": "success", "message": "No simulator session was running.",
+                        "session_summary": {}})
     session = _find_session(r, body.get("session_id"), running_only=True)
     _require_worker(r)
     reply = _submit(r, "stop", session["session_id"], session["game"], {})
@@ -81,7 +90,7 @@ def config():
     if reply is None:
         return _queued(session["session_id"])
     return jsonify({"status": "success", "message": "Simulator configuration updated.",
-                    "session_id": session["session_id"], "state": reply["state"]})
+                    "session_id": session["session_id"], "state": _state(r, reply["state"])})
 
 
 @bp.get("/status")
@@ -97,12 +106,13 @@ def status():
         return jsonify({"status": "not_initialized",
                         "message": f"no simulator session for {game.code} yet",
                         "sessions": listed, "worker": worker})
-    preview, _ = sessions.read_history(r, session["session_id"], 1, HISTORY_PREVIEW)
-    net = session["total_wallet"] + session["in_play"] - session["initial_wallet"]
-    state = {**session, "prediction_history": preview, "performance_metrics": {
+    state = _state(r, session)
+    net = state["total_wallet"] - session["initial_wallet"]
+    state["performance_metrics"] = {
         "profit_loss": round(net, 6),
         "percentage_change": round(net / session["initial_wallet"] * 100, 6),
-        "is_profitable": net > 0}}
+        "is_profitable": net > 0, "cycle_type": f"{game.period_seconds}-second",
+        "environment": get_settings().environment}
     return jsonify({"status": "success", "state": state, "summary": sessions.summary(session),
                     "sessions": listed, "worker": worker})
 
@@ -119,29 +129,96 @@ def history():
         return jsonify({"status": "not_initialized",
                         "message": f"no simulator session for {game.code} yet"})
     rows, total = sessions.read_history(r, session["session_id"], page, per_page)
-    return jsonify({"status": "success", "session_id": session["session_id"], "history": rows,
+    # history: upstream's entries (one per bet); rounds: ours (one per draw), the page's unit.
+    return jsonify({"status": "success", "session_id": session["session_id"],
+                    "history": _public_history(game, rows, session["simulation_mode"]),
+                    "rounds": rows,
                     "pagination": {"page": page, "per_page": per_page, "total_entries": total,
                                    "total_pages": (total + per_page - 1) // per_page}})
 
 
 @bp.post("/montecarlo")
 def monte_carlo():
-    """Run a Monte Carlo study of a staking strategy on fair random draws."""
+    """Queue a Monte Carlo study of a staking strategy on fair random draws (202 + job id)."""
     game = get_game_arg()
-    study = _validated(montecarlo.parse_study, game, _json_body(),
-                       get_settings().simulator_mc_max_bets)
-    return jsonify(montecarlo.run(study))
+    body = _json_body()
+    _validated(montecarlo.parse_study, game, body, get_settings().simulator_mc_max_bets)
+    return _queue_job("montecarlo", game.code, body)
 
 
 @bp.post("/backtest")
 def run_backtest():
-    """Replay a staking strategy over the stored draws of ?game=."""
+    """Queue a replay of a staking strategy over the stored draws of ?game= (202 + job id)."""
     game = get_game_arg()
-    plan = _validated(backtest.parse_backtest, game, _json_body())
-    return jsonify(_validated(backtest.backtest_stored, get_redis(), plan))
+    body = _json_body()
+    _validated(backtest.parse_backtest, game, body)
+    return _queue_job("backtest", game.code, body)
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str):
+    """Return a queued job's status, and its result once done."""
+    if not _JOB_ID.fullmatch(job_id):
+        raise bad_request("a job id is 32 hexadecimal characters", "invalid_job_id")
+    record = jobs.get(get_redis(), job_id)
+    if record is None:
+        raise not_found(f"no job {job_id} (unknown, or its result expired after "
+                        f"{jobs.JOB_TTL // 60} minutes)")
+    return jsonify(record)
+
+
+def _queue_job(kind: str, game_code: str, body: dict):
+    """Queue heavy work for the simulator worker: 202 with where to find the result."""
+    r = get_redis()
+    _require_worker(r)
+    limit = get_settings().simulator_job_queue
+    record = jobs.submit(r, kind, game_code, body, limit)
+    if record is None:
+        raise ApiError(429, "queue_full", f"{limit} simulator jobs are already waiting; "
+                       "try again in a few seconds", headers={"Retry-After": "5"})
+    url = url_for("simulator.job", job_id=record["job_id"])
+    resp = jsonify({**record, "result_url": url,
+                    "message": "queued: the simulator worker runs it; GET result_url for the "
+                               "status and, once done, the result"})
+    resp.status_code = 202
+    resp.headers["Location"] = url
+    return resp
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _upstream_body(body: dict) -> dict:
+    """Accept upstream's page body, which nests the strategies under `bet_strategies`."""
+    nested = body.get("bet_strategies")
+    if nested is None:
+        return body
+    if not isinstance(nested, dict):
+        raise bad_request("bet_strategies must be an object of strategy objects")
+    clash = [key for key in nested if key in body]
+    if clash:
+        raise bad_request(f"give {clash[0]} at the top level or in bet_strategies, not both")
+    flat = {k: v for k, v in body.items() if k != "bet_strategies"}
+    flat.update(nested)
+    return flat
+
+
+def _state(r, session: dict) -> dict:
+    """Return a session as its game shows it (WinGo: upstream's state shape)."""
+    preview, _ = sessions.read_history(r, session["session_id"], 1, HISTORY_PREVIEW)
+    rules = sessions.session_rules(GAMES[session["game"]])
+    return (rules.public_state or sessions.plain_state)(session, preview,
+                                                         get_settings().environment)
+
+
+def _public_history(game, rows: list[dict], mode: str) -> list[dict]:
+    rules = sessions.session_rules(game)
+    return (rules.public_history or sessions.plain_history)(rows, mode)
+
+
+def _running(r) -> bool:
+    game = get_game_arg()
+    return any(s["is_running"] and s["game"] == game.code for s in sessions.load_sessions(r))
+
+
 def _validated(fn, *args):
     """Call a validating function, turning SimInputError into a 400."""
     try:
@@ -151,12 +228,7 @@ def _validated(fn, *args):
 
 
 def _json_body() -> dict:
-    if not request.get_data():
-        return {}
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise bad_request("the request body must be a JSON object")
-    return body
+    return get_json_object()
 
 
 def _require_worker(r) -> None:
@@ -234,16 +306,32 @@ _JSON = {"required": False, "content": {"application/json": {"schema": {"type": 
 # The request shapes are documented for the default game (its session rules and markets).
 _RULES = sessions.session_rules(GAMES[DEFAULT_GAME])
 _MARKETS = "|".join(GAMES[DEFAULT_GAME].bet_groups)
+
+
+def _body(fields) -> dict:
+    """A request body naming its fields (values are checked by the server: 400 when wrong)."""
+    return {"required": False, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {name: {} for name in fields},
+        "additionalProperties": False}}}}
 _STRATEGY = ("{is_active, base_bet, progression (flat|martingale|dalembert|fibonacci|paroli|"
              "custom), bet_multipliers (or multipliers; default 1,2,4,8,16), "
              + "|".join(rule.target_field for rule in _RULES.strategies.values())
              + " (or target), auto_target}")
 
 
-def _command(summary: str) -> dict:
+_JOB_RESPONSES = {
+    "202": {"description": "queued: {job_id, status, result_url}; Location is the result URL"},
+    "400": _ERR,
+    "429": {"description": "the job queue is full (SIMULATOR_JOB_QUEUE) or the caller's rate "
+                           "limit is used up; see Retry-After",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "503": {"description": "the simulator worker is not running; nothing queued"}}
+
+
+def _command(summary: str, fields=()) -> dict:
     return {"post": {
         "summary": summary, "security": [{"admin": []}], "parameters": [_GAME],
-        "requestBody": _JSON, "responses": {
+        "requestBody": _body(fields) if fields else _JSON, "responses": {
             "200": {"description": "applied by the simulator worker"},
             "202": {"description": "queued: the worker did not answer in time"},
             "400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR, "409": _ERR,
@@ -254,12 +342,15 @@ OPENAPI_PATHS = {
     "/api/simulator/start": _command(
         "Start a live paper session. Body: initial_wallet, simulation_mode "
         f"({'|'.join(_RULES.modes)}|<predictor name>), "
-        f"stop_loss, take_profit, max_rounds, {', '.join(_RULES.strategies)}, each " + _STRATEGY),
+        f"stop_loss, take_profit, max_rounds, {', '.join(_RULES.strategies)} (top level, or "
+        "nested in bet_strategies as upstream's page sends them), each " + _STRATEGY,
+        (*_RULES.session_fields(), "bet_strategies")),
     "/api/simulator/stop": _command("Stop a session (body: session_id, optional when one runs); "
-                                    "returns its summary"),
+                                    "returns its summary (an empty one when none runs)",
+                                    ("session_id",)),
     "/api/simulator/config": _command("Change a running session: session_id, simulation_mode, "
                                       "stop_loss, take_profit, max_rounds, strategy objects; "
-                                      "unknown fields are a 400"),
+                                      "unknown fields are a 400", _RULES.config_fields()),
     "/api/simulator/status": {"get": {
         "summary": "A session's state and summary, the sessions of the game, worker liveness",
         "parameters": [_GAME, _SESSION], "responses": {"200": {"description": "state"},
@@ -272,19 +363,25 @@ OPENAPI_PATHS = {
                         "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
         "responses": {"200": {"description": "history page"}, "400": _ERR, "404": _ERR}}},
     "/api/simulator/montecarlo": {"post": {
-        "summary": "Monte Carlo study on fair draws. Body: target, progression, multipliers, "
-                   "base_bet, initial_wallet, stop_loss, take_profit, sessions, rounds (<= "
-                   "100,000), seed; sessions x rounds <= SIMULATOR_MC_MAX_BETS",
-        "parameters": [_GAME], "requestBody": _JSON, "responses": {
-            "200": {"description": "final wallet quantiles, P(ruin), P(ending up), drawdown, "
-                                   "wagered, realised vs expected return per unit"},
-            "400": _ERR}}},
+        "summary": "Queue a Monte Carlo study on fair draws (run by the simulator worker). Body: "
+                   "target, progression, multipliers, base_bet, initial_wallet, stop_loss, "
+                   "take_profit, sessions, rounds (<= 100,000), seed; sessions x rounds <= "
+                   "SIMULATOR_MC_MAX_BETS. Rate-limited per anonymous caller (HEAVY_RATE_LIMIT)",
+        "parameters": [_GAME], "requestBody": _body(montecarlo.STUDY_FIELDS),
+        "responses": _JOB_RESPONSES}},
     "/api/simulator/backtest": {"post": {
-        "summary": "Replay a strategy over the stored draws. Body: target or predictor + market "
-                   f"({_MARKETS}), progression, multipliers, base_bet, "
-                   "initial_wallet, stop_loss, take_profit, draws (<= 100,000), warmup, "
-                   "path_points",
-        "parameters": [_GAME], "requestBody": _JSON, "responses": {
-            "200": {"description": "bankroll path and summary with hit rate vs chance"},
-            "400": _ERR}}},
+        "summary": "Queue a replay of a strategy over the stored draws (run by the simulator "
+                   "worker). Body: target or predictor + market "
+                   f"({_MARKETS}), progression, multipliers, base_bet, initial_wallet, stop_loss, take_profit, "
+                   "draws (<= 100,000), warmup, path_points. Rate-limited like Monte Carlo",
+        "parameters": [_GAME], "requestBody": _body(backtest.BACKTEST_FIELDS),
+        "responses": _JOB_RESPONSES}},
+    "/api/simulator/jobs/{job_id}": {"get": {
+        "summary": "A queued job's status (queued|running|done|failed); its result once done "
+                   "(kept one hour)",
+        "parameters": [{"name": "job_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}],
+        "responses": {"200": {"description": "job status, with `result` (done) or `error` "
+                                             "(failed)"},
+                      "400": _ERR, "404": _ERR}}},
 }

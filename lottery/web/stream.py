@@ -121,7 +121,8 @@ class StreamHub:
         with self._lock:
             if len(self._clients) >= self.max_clients:
                 raise ApiError(503, "too_many_streams",
-                               "this server holds its maximum of live streams; poll the API instead")
+                               "this server holds its maximum of live streams; poll the API instead",
+                               headers={"Retry-After": "30"})
             if self._thread is None or not self._thread.is_alive():
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="lottery.web.stream",

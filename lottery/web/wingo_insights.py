@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from lottery.store import wingo_insights as insights
 from lottery.web.auth import require_admin
-from lottery.web.context import get_game_arg, get_redis
+from lottery.web.context import get_game_arg, get_json_object, get_redis
 from lottery.web.errors import bad_request
 
 bp = Blueprint("insights", __name__)
@@ -55,8 +55,8 @@ def reset_streaks():
     """Restart colour and size accuracy and streak counting from an issue."""
     game = get_game_arg()
     r = get_redis()
-    body = request.get_json(silent=True) if request.is_json else None
-    issue = request.args.get("issue") or (body or {}).get("issue")
+    body = get_json_object()
+    issue = request.args.get("issue") or body.get("issue")
     now = datetime.now(timezone.utc)
     if issue in (None, ""):
         issue = insights.pending_issue(r, game.code) or game.issue_at(now)

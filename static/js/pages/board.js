@@ -14,7 +14,7 @@ const q = `game=${encodeURIComponent(game)}`;
 
 new Board({
   sources: {
-    prediction: { url: () => `/api/prediction?${q}`, on: ["prediction"], poll: true, what: "The prediction" },
+    prediction: { url: () => `/api/v2/report?${q}`, on: ["prediction"], poll: true, what: "The prediction" },
     history: { url: () => `/api/history?${q}&per_page=100`, on: ["draw"], what: "The draw history" },
     accuracy: { url: () => `/api/accuracy?${q}`, on: ["draw"], what: "The scoreboard" },
     audit: { url: () => `/api/audit?${q}`, on: ["draw"], what: "The randomness audit" },

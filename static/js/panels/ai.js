@@ -37,14 +37,19 @@ export default {
       render({ ai, aiError, aiStatus, aiAccuracy, aiAccuracyError }) {
         const state = field(root, "ai-state");
         if (aiStatus) {
-          state.textContent = aiStatus.state || (aiStatus.enabled ? "enabled" : "disabled");
-          state.className = `tag ${aiStatus.enabled ? "good" : "neutral"}`;
+          const recent = aiStatus.recent;
+          const failing = aiStatus.enabled && recent && recent.n && recent.failures / recent.n >= 0.5;
+          const base = aiStatus.state || (aiStatus.enabled ? "enabled" : "disabled");
+          // A switched-on AI that keeps failing must not look healthy: show the recent rate.
+          state.textContent = aiStatus.enabled && recent && recent.n
+            ? `${base} · ${recent.failures} of the last ${recent.n} failed` : base;
+          state.className = `tag ${failing ? "bad" : aiStatus.enabled ? "good" : "neutral"}`;
         } else {
           state.textContent = "status unknown";
           state.className = "tag neutral";
         }
         const latest = field(root, "latest");
-        if (ai) {
+        if (ai && ai.status !== "no_data") {
           replace(latest, h("p", {}, h("span", { class: "muted", text: "issue " }), h("span", { class: "mono", text: ai.issue })),
             ai.status === "ok"
               ? h("div", { class: "pred-row" }, ball(ai.number), tag(ai.size), tag(ai.color),

@@ -31,7 +31,10 @@ export const next = {
   },
 };
 
-const hit = (result) => h("span", { class: result === "win" ? "hit" : "miss", text: result === "win" ? "✓ hit" : result ? "✗ miss" : "—" });
+const hit = (result) => result ? h("span", { class: result === "win" ? "hit" : "miss", text: result === "win" ? "✓ hit" : "✗ miss" })
+  : h("span", { class: "muted", text: "pending" });
+const inARow = (n, one, many) => `${n} ${n === 1 ? one : many} in a row`;
+const times = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
 export const last = {
   name: "mix-last",
@@ -49,7 +52,7 @@ export const last = {
           const z = sizes.get(issue) || {};
           const number = c.actual_number ?? z.actual_number;
           return h("tr", { dataset: { issue } },
-            h("td", { class: "mono", text: issue }),
+            h("td", { class: "mono issue", text: issue, title: issue }),
             h("td", {}, typeof number === "number" ? ball(number, { small: true }) : "—"),
             h("td", {}, c.predicted_color ? tag(c.predicted_color) : "—"), h("td", {}, hit(c.result)),
             h("td", {}, z.predicted_size ? tag(z.predicted_size) : "—"), h("td", {}, hit(z.result)));
@@ -65,7 +68,7 @@ function streakTable(title, s) {
     .map(Number).sort((a, b) => a - b);
   return h("div", {},
     h("h3", { class: "label", text: title }),
-    h("p", { class: "small", text: `Now: ${s.current_win_streak ? `${s.current_win_streak} hits in a row` : `${s.current_lose_streak ?? 0} misses in a row`} · longest: ${s.max_win_streak ?? 0} hits, ${s.max_lose_streak ?? 0} misses` }),
+    h("p", { class: "small", text: `Now: ${s.current_win_streak ? inARow(s.current_win_streak, "hit", "hits") : inARow(s.current_lose_streak ?? 0, "miss", "misses")} · longest: ${times(s.max_win_streak ?? 0, "hit", "hits")}, ${times(s.max_lose_streak ?? 0, "miss", "misses")}` }),
     h("table", { class: "table compact" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Streak length" }), h("th", { scope: "col", text: "Hit streaks" }), h("th", { scope: "col", text: "Miss streaks" }))),
       h("tbody", {}, lengths.length ? lengths.map((n) => h("tr", {},

@@ -47,7 +47,11 @@ export default {
         replace(field(root, "big-small-split"), split([["Big", bsp.Big], ["Small", bsp.Small]]));
         replace(field(root, "color"), tag(pred.color));
         const cp = pred.color_percentages || {};
-        replace(field(root, "color-split"), split([["Red", cp.Red], ["Green", cp.Green], ["Violet", cp.Violet]]));
+        // Red and Green share the ten digits (they sum to 100%); Violet is a separate bet
+        // that wins on 0 or 5 alongside Red or Green, so it gets its own line, not a slice.
+        replace(field(root, "color-split"), split([["Red", cp.Red], ["Green", cp.Green]]));
+        replace(field(root, "violet"), tag("Violet"),
+          h("span", { class: "small", text: ` ${pctValue(cp.Violet)} chance (digits 0 and 5; a separate bet)` }));
         const lik = rep.likelihoods || {};
         const maxLik = Math.max(10, ...Object.values(lik).map(Number).filter(isFinite));
         replace(field(root, "likelihoods"), Object.keys(lik).sort().map((d) =>

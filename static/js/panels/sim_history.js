@@ -23,7 +23,7 @@ export default {
   mount(root) {
     return {
       render({ history }) {
-        const entries = history.status === "success" ? history.history || [] : [];
+        const entries = history.status === "success" ? history.rounds || [] : [];
         replace(field(root, "rows").tBodies[0], entries.length ? entries.flatMap(rows)
           : h("tr", {}, h("td", { colspan: 6, class: "muted", text: history.message || "No rounds yet." })));
       },

@@ -6,8 +6,11 @@ import { lineChart } from "../charts.js";
 
 const TARGET_FIELDS = { color_bet_strategy: "target_color", big_small_bet_strategy: "target_side", number_bet_strategy: "target_number" };
 
+const STRATEGY_NAMES = { color_bet_strategy: "Colour", big_small_bet_strategy: "Big/Small", number_bet_strategy: "Number" };
+
 function stat(label, value, key) {
-  return [h("dt", { text: label }), h("dd", { dataset: key ? { field: key } : {}, text: value })];
+  // One box per label and value, so the grid can never put a label over another value.
+  return h("div", { class: "stat" }, h("dt", { text: label }), h("dd", { dataset: key ? { field: key } : {}, text: value }));
 }
 
 function readForm(form) {
@@ -107,12 +110,13 @@ export default {
         const s = status.state;
         current = s;
         root.dataset.session = s.session_id;
-        stateTag.textContent = (s.is_running ? "running" : `stopped${s.stop_reason ? `: ${s.stop_reason}` : ""}`) + worker;
+        stateTag.textContent = (s.is_running ? "running" : `stopped${s.stop_reason ? `: ${s.stop_reason_text || s.stop_reason}` : ""}`) + worker;
         stateTag.className = `tag ${s.is_running ? "good" : "neutral"}`;
         const perf = s.performance_metrics || {};
         const stats = s.session_stats || {};
         replace(wallet,
-          stat("Wallet", fmtNumber(s.total_wallet), "total-wallet"),
+          stat("Wallet (with stakes in play)", fmtNumber(s.total_wallet), "total-wallet"),
+          stat("Available", fmtNumber(s.available_wallet ?? s.total_wallet)),
           stat("In play", fmtNumber(s.in_play)),
           stat("Started with", fmtNumber(s.initial_wallet)),
           stat("Profit / loss", `${fmtNumber(perf.profit_loss)} (${fmtNumber(perf.percentage_change, 1)}%)`),
@@ -123,11 +127,11 @@ export default {
         // Each strategy's hit rate, with n, its 95% interval and the chance rate.
         for (const [key, st] of Object.entries((status.summary || {}).strategies || {})) {
           if (st && st.n) {
-            wallet.append(...stat(`${key.replace(/_bet_strategy$/, "").replace("_", "/")} hits`,
+            wallet.append(stat(`${STRATEGY_NAMES[key] || key} hits`,
               `${pct(st.rate)} of ${st.n} (95% CI ${interval(st.ci95)}, chance ${pct(st.chance)})`));
           }
         }
-        const rows = history && history.status === "success" ? history.history || [] : [];
+        const rows = history && history.status === "success" ? history.rounds || [] : [];
         const balances = rows.filter((row) => typeof row.wallet_after === "number").map((row) => row.wallet_after).reverse();
         replace(field(root, "balance-chart"), balances.length
           ? lineChart([s.initial_wallet, ...balances], { baseline: s.initial_wallet, label: "Paper balance after each settled round" })

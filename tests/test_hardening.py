@@ -1,0 +1,151 @@
+"""Requests that used to stall or crash the API: each gets a quick 4xx/503 JSON answer."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import redis
+
+from lottery.store.embedded import EmbeddedRedis, free_port
+from lottery.web import create_app
+from upproc import ROOT
+
+TOKEN = {"Authorization": "Bearer test-admin-token"}
+POSTS = ("/admin/reset-streaks", "/api/ai/start", "/api/ai/stop", "/api/simulator/start",
+         "/api/simulator/stop", "/api/simulator/config", "/api/simulator/montecarlo",
+         "/api/simulator/backtest")
+
+
+@pytest.fixture
+def client(settings, redis_url, r):
+    return create_app(settings, redis.Redis.from_url(redis_url)).test_client()
+
+
+def _is_json_error(resp, status):
+    body = resp.get_json()
+    # SPEC's error body; upstream's clients also read "status": "error".
+    return resp.status_code == status and {"error", "message"} <= set(body) <= \
+        {"error", "message", "status"} and body.get("status", "error") == "error"
+
+
+# -- item 8: bodies that raised inside a view are 400s ----------------------------------------
+@pytest.mark.parametrize("path", POSTS)
+@pytest.mark.parametrize("raw", [
+    b"[" * 30_000 + b"]" * 30_000,  # RecursionError in the JSON parser (under 64 KiB)
+    b"{\"a\":" * 10_000 + b"1" + b"}" * 10_000,
+    b"[1, 2]", b'"text"', b"\xff\xfe\x00", b"{not json",
+])
+def test_malformed_bodies_are_400_on_every_post(client, r, path, raw):
+    r.set("lottery:heartbeat:sim_worker", "alive")
+    resp = client.post(path, data=raw, headers={**TOKEN, "Content-Type": "application/json"})
+    if path == "/api/ai/start" or path == "/api/ai/stop":
+        assert resp.status_code < 500  # these take no body
+    else:
+        assert _is_json_error(resp, 400), (resp.status_code, resp.data[:200])
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/api/simulator/montecarlo", {"rounds": 10 ** 400}),
+    ("/api/simulator/montecarlo", {"sessions": -(10 ** 400)}),
+    ("/api/simulator/backtest", {"base_bet": 10 ** 400}),
+    ("/api/simulator/start", {"simulation_mode": []}),
+    ("/api/simulator/start", {"simulation_mode": {"a": 1}}),
+    ("/admin/reset-streaks", [1, 2]),
+    ("/admin/reset-streaks", {"issue": ["x"]}),
+])
+def test_the_inputs_that_crashed_are_400(client, r, path, body):
+    r.set("lottery:heartbeat:sim_worker", "alive")
+    resp = client.post(path, data=json.dumps(body),
+                       headers={**TOKEN, "Content-Type": "application/json"})
+    assert _is_json_error(resp, 400), resp.get_json()
+    assert len(resp.get_json()["message"]) < 300  # a huge value is not echoed back
+
+
+# -- item 9: a body limit ------------------------------------------------------------------
+def test_a_body_over_the_limit_is_413_json_and_not_read(client, settings):
+    big = b'{"rounds": 1, "pad": "' + b"x" * settings.max_body_bytes + b'"}'
+    resp = client.post("/api/simulator/montecarlo", data=big,
+                       headers={"Content-Type": "application/json"})
+    assert _is_json_error(resp, 413)
+
+
+# -- item 13: error details ---------------------------------------------------------------
+def test_405_keeps_its_allow_header(client):
+    resp = client.delete("/api/prediction")
+    assert _is_json_error(resp, 405)
+    assert "GET" in resp.headers["Allow"]
+
+
+def test_a_long_url_is_414_json(client):
+    resp = client.get("/api/history?x=" + "a" * 5000)
+    assert _is_json_error(resp, 414)
+
+
+def test_a_game_the_server_does_not_follow_is_404_naming_the_followed_ones(client):
+    resp = client.get("/api/prediction?game=WinGo_5M")
+    assert _is_json_error(resp, 404) and "WinGo_1M" in resp.get_json()["message"]
+    assert client.get("/api/prediction?game=Nope").status_code == 400
+
+
+# -- item 10: a paused Redis fails fast -------------------------------------------------------
+def test_a_paused_redis_gives_quick_503s(settings, tmp_path):
+    server = EmbeddedRedis(tmp_path / "redis", appendonly=False).start()
+    try:
+        app = create_app(settings.with_(redis_url=server.url))
+        client = app.test_client()
+        assert client.get("/health").status_code == 200
+        os.kill(server.process.pid, signal.SIGSTOP)  # alive, accepting, never answering
+        try:
+            # /api/status answers 200 with Redis reported down, as upstream's does.
+            for path, status in (("/health", 503), ("/api/status", 200), ("/api/history", 503),
+                                 ("/api/redis/status", 503)):
+                started = time.monotonic()
+                resp = client.get(path)
+                took = time.monotonic() - started
+                assert resp.status_code == status, (path, resp.status_code)
+                assert took < 2.0, (path, took)  # 15 s before (5 s timeout x retries)
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        app.extensions["lottery"]["prediction_cache"].stop()
+    finally:
+        server.stop()
+
+
+# -- items 13 and 15 under gunicorn: JSON 414 beyond gunicorn's own limit, bind, control socket
+def test_gunicorn_binds_web_host_answers_its_own_errors_as_json_and_has_no_control_socket(
+        redis_url, tmp_path):
+    port = free_port()
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "REDIS_URL": redis_url, "PORT": str(port), "WEB_HOST": "127.0.0.1",
+           "HOME": str(home), "LOTTERY_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "lottery", "web", "--workers", "1"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if c.get("/health").status_code in (200, 503):
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)  # gunicorn is still starting
+            huge = c.get("/api/history?x=" + "a" * 9000)  # beyond gunicorn's request line limit
+            assert huge.status_code == 414 and huge.headers["content-type"] == "application/json"
+            assert huge.json()["error"] == "uri_too_long"
+            medium = c.get("/api/history?x=" + "a" * 5000)  # the app's own limit
+            assert medium.status_code == 414 and medium.json()["error"] == "uri_too_long"
+        listening = [line.split() for line in open("/proc/net/tcp").read().splitlines()[1:]]
+        local = {row[1] for row in listening if row[3] == "0A"}  # state LISTEN
+        assert f"0100007F:{port:04X}" in local and f"00000000:{port:04X}" not in local
+        assert not (home / ".gunicorn").exists()
+    finally:
+        proc.terminate()
+        proc.wait(30)
