@@ -61,6 +61,7 @@ class Listener:
     published while nobody listened is only in the stream, so that is where a
     listener catches up. `on_message(channel, data)` gets each message;
     `on_idle()` runs when a poll times out; `on_lost()` when Redis goes away.
+    The loop ends when `stop` is set or `should_stop()` says so.
     """
 
     def __init__(self, connect: Callable[[], "redis.Redis"], channels: tuple[str, ...],
@@ -68,6 +69,7 @@ class Listener:
                  on_connected: Callable[[], None] | None = None,
                  on_idle: Callable[[], None] | None = None,
                  on_lost: Callable[[], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None,
                  poll: float = 1.0, backoff: tuple[float, float] = (0.25, 10.0),
                  log: logging.Logger | None = None):
         self.connect = connect
@@ -76,6 +78,7 @@ class Listener:
         self.on_connected = on_connected or (lambda: None)
         self.on_idle = on_idle or (lambda: None)
         self.on_lost = on_lost or (lambda: None)
+        self.should_stop = should_stop or (lambda: False)  # e.g. a test's iteration budget
         self.stop = stop
         self.poll = poll
         self.backoff = backoff
@@ -85,7 +88,7 @@ class Listener:
         """Listen until `stop` is set (or after `max_sessions` subscriptions ended)."""
         delay = self.backoff[0]
         sessions = 0
-        while not self.stop.is_set() and (max_sessions is None or sessions < max_sessions):
+        while not self._stopping() and (max_sessions is None or sessions < max_sessions):
             sessions += 1
             pubsub = None
             try:
@@ -104,6 +107,9 @@ class Listener:
             finally:
                 _close_quietly(pubsub, self.log)
 
+    def _stopping(self) -> bool:
+        return self.stop.is_set() or self.should_stop()
+
     def _subscribe(self):
         pubsub = self.connect().pubsub()
         pubsub.subscribe(*self.channels)
@@ -111,7 +117,7 @@ class Listener:
         confirmed = 0
         deadline = time.monotonic() + 5.0
         while confirmed < len(self.channels):
-            if self.stop.is_set():
+            if self._stopping():
                 _close_quietly(pubsub, self.log)
                 return None
             if time.monotonic() > deadline:
@@ -124,7 +130,7 @@ class Listener:
 
     def _follow(self, pubsub) -> None:
         resubscribed = 0
-        while not self.stop.is_set():
+        while not self._stopping():
             msg = pubsub.get_message(timeout=self.poll)
             if msg is None:
                 self.on_idle()

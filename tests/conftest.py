@@ -20,6 +20,7 @@ from lottery.store.embedded import EmbeddedRedis
 
 
 ADMIN_TOKEN = "test-admin-token"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +91,26 @@ def client(app):
 
 
 @pytest.fixture
+def app_factory(r):
+    """Make apps with other settings; every one is closed after the test."""
+    made = []
+
+    def make(settings):
+        made.append(make_app(settings, r))
+        return made[-1]
+
+    yield make
+    for application in made:
+        close_app(application)
+
+
+@pytest.fixture
 def admin_headers():
     """The Authorization header of the test admin token."""
-    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    return dict(ADMIN_HEADERS)
+
+
+def join_thread(thread, timeout: float = 30.0) -> None:
+    """Join a thread and check that it has finished (a hung thread fails the test)."""
+    thread.join(timeout)
+    assert not thread.is_alive(), f"thread {thread.name} did not finish within {timeout} s"

@@ -2,27 +2,26 @@
 import json
 
 import pytest
-import redis
 
+from conftest import ADMIN_HEADERS
 from lottery import keys
 from lottery.ai import store
 from lottery.games import get_game
 from lottery.store import predictions
-from lottery.web import create_app
 
 GAME = get_game("WinGo_1M")
 ISSUE = "20260101100010600"
-AUTH = {"Authorization": "Bearer test-admin-token"}
-
-
-def client_for(settings, redis_url, **changes):
-    app = create_app(settings.with_(**changes), redis.Redis.from_url(redis_url))
-    return app.test_client()
+AUTH = ADMIN_HEADERS
 
 
 @pytest.fixture
-def client(settings, redis_url, r):
-    return client_for(settings, redis_url, ai_api_keys=("sk-web-SECRET",))
+def client_for(settings, app_factory):
+    return lambda **changes: app_factory(settings.with_(**changes)).test_client()
+
+
+@pytest.fixture
+def client(client_for):
+    return client_for(ai_api_keys=("sk-web-SECRET",))
 
 
 def entry(issue=ISSUE, number=7, status="ok"):
@@ -76,8 +75,8 @@ def test_accuracy_carries_n_chance_and_interval(client, r):
     assert client.get("/api/ai_big_small_accuracy").get_json()["total_predictions"] == 1
 
 
-def test_status_without_a_key(settings, redis_url, r):
-    client = client_for(settings, redis_url)
+def test_status_without_a_key(client_for, r):
+    client = client_for()
     store.set_flag(r, True)
     body = client.get("/api/ai/status").get_json()
     assert body["state"] == "disabled: no API key"
@@ -86,10 +85,10 @@ def test_status_without_a_key(settings, redis_url, r):
     assert body["worker"]["alive"] is False
 
 
-def test_switch_requires_the_admin_token(client, settings, redis_url, r):
+def test_switch_requires_the_admin_token(client, client_for, r):
     assert client.post("/api/ai/start").status_code == 401
     assert client.post("/api/ai/start", headers={"Authorization": "Bearer nope"}).status_code == 401
-    no_admin = client_for(settings, redis_url, admin_token=None)
+    no_admin = client_for(admin_token=None)
     resp = no_admin.post("/api/ai/stop", headers=AUTH)
     assert resp.status_code == 403 and "ADMIN_TOKEN" in resp.get_json()["message"]
     assert r.get(keys.AI_ENABLED) is None  # nothing changed

@@ -15,6 +15,7 @@ import pytest
 
 from fake_openai import bearer, chat_reply, fake_provider
 from httpfake import Reply
+from conftest import ADMIN_HEADERS, join_thread
 from lottery import keys
 from lottery.ai import store
 from lottery.ai.provider import ChatProvider
@@ -56,7 +57,7 @@ def running(worker: AIWorker):
         yield worker
     finally:
         worker.request_stop()
-        thread.join(10)
+        join_thread(thread, 10)
         assert not thread.is_alive()
 
 
@@ -346,7 +347,7 @@ def test_cli_worker_exits_cleanly_on_sigterm(redis_url, r):
 
 
 # -- stop and crash (issue 16) ----------------------------------------------------------------
-AUTH = {"Authorization": "Bearer test-admin-token"}
+AUTH = ADMIN_HEADERS
 
 
 @pytest.mark.parametrize("first", [

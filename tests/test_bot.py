@@ -269,7 +269,7 @@ def test_published_prediction_reaches_every_subscribed_chat_once(r, fake, bot_se
     chats.unsubscribe(r, 205)
 
     async def scenario():
-        async with running(make_app(bot_settings, clock)):
+        async with running(make_app(bot_settings, clock)) as app:
             first = seed(r, clock.now())
             await fake.until(lambda f: len(f.sent) >= 3)
             # A repeated wake-up and an AI patch of the same report send nothing new.
@@ -278,7 +278,7 @@ def test_published_prediction_reaches_every_subscribed_chat_once(r, fake, bot_se
             clock.advance(60)
             second = seed(r, clock.now(), previous_digit=2)  # 2: Small Red; we said Big Green
             await fake.until(lambda f: len(f.sent) >= 6)
-            await asyncio.sleep(0.3)  # room for any duplicate to show up
+            await app.bot_data["service"].idle()  # any duplicate would have been sent by now
             return first, second
 
     first, second = arun(scenario())
@@ -306,9 +306,9 @@ def test_restart_mid_broadcast_sends_no_duplicates(r, fake, bot_settings, clock)
         fake.release.set()
 
     async def second_process():
-        async with running(make_app(bot_settings, clock, chunk=10)):
+        async with running(make_app(bot_settings, clock, chunk=10)) as app:
             await fake.until(lambda f: len(f.sent) >= 50)
-            await asyncio.sleep(0.3)
+            await app.bot_data["service"].idle()
 
     arun(first_process())
     assert len(fake.sent) == 20
@@ -322,11 +322,12 @@ def test_two_replicas_send_each_chat_once(r, fake, bot_settings, clock):
     subscribe(r, ids, clock.now())
 
     async def scenario():
-        async with running(make_app(bot_settings, clock, chunk=5)), \
-                running(make_app(bot_settings, clock, chunk=5)):
+        async with running(make_app(bot_settings, clock, chunk=5)) as one, \
+                running(make_app(bot_settings, clock, chunk=5)) as two:
             seed(r, clock.now())
             await fake.until(lambda f: len(f.sent) >= 40)
-            await asyncio.sleep(0.3)
+            await one.bot_data["service"].idle()
+            await two.bot_data["service"].idle()
 
     arun(scenario())
     assert fake.sends_per_chat() == {chat_id: 1 for chat_id in ids}
@@ -341,10 +342,10 @@ def test_blocked_chat_is_unsubscribed_and_failures_do_not_stop_others(r, fake, b
     fake.scripted[503] = [error(502, "Bad Gateway"), error(500, "Internal")]  # retried
 
     async def scenario():
-        async with running(make_app(bot_settings, clock)):
+        async with running(make_app(bot_settings, clock)) as app:
             seed(r, clock.now())
             await fake.until(lambda f: len(f.sent) >= 6)
-            await asyncio.sleep(0.2)
+            await app.bot_data["service"].idle()
 
     arun(scenario())
     assert fake.sends_per_chat() == {501: 1, 502: 1, 503: 3, 504: 1}
@@ -391,7 +392,7 @@ def test_win_target_ends_the_session(r, fake, bot_settings, clock):
     chats.set_fields(r, 801, win_limit=1)
 
     async def scenario():
-        async with running(make_app(bot_settings, clock)):
+        async with running(make_app(bot_settings, clock)) as app:
             seed(r, clock.now())
             await fake.reply_to(801, 1)
             clock.advance(60)
@@ -399,7 +400,7 @@ def test_win_target_ends_the_session(r, fake, bot_settings, clock):
             await fake.reply_to(801, 2)
             clock.advance(60)
             seed(r, clock.now(), previous_digit=1)
-            await asyncio.sleep(0.3)  # nothing more may arrive
+            await app.bot_data["service"].idle()  # that issue is handled: nothing more comes
 
     arun(scenario())
     texts = fake.texts(801)

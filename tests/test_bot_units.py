@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings as hyp_settings, strategies as st
 
+from conftest import join_thread
 from lottery import keys
 from lottery.reports import wingo as report
 from lottery.bot import chats, schedule, sender, texts, wingo_texts
@@ -223,7 +224,7 @@ def test_a_command_during_counting_is_not_overwritten(r):
     while not stop.is_set():
         chats.set_fields(r, 8, tz=zones[i % 2])
         i += 1
-    worker.join()
+    join_thread(worker)
     chats.set_fields(r, 8, tz="Europe/Paris")
     state = chats.get_chat(r, 8)
     assert (state.tz, state.session_wins, state.day_wins) == ("Europe/Paris", 200, 200)

@@ -16,6 +16,7 @@ from clock import FakeClock
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
+from conftest import join_thread
 from lottery import keys
 from lottery.ai import store as ai_store
 from lottery.events import publish_event
@@ -71,7 +72,7 @@ class LiveSite:
     def close(self):
         if self.sim_worker is not None:
             self.sim_worker.request_stop()
-            self.sim_thread.join(10)
+            join_thread(self.sim_thread, 10)
         stream.shutdown(self.app)
         self.app.extensions["lottery"]["prediction_cache"].stop()
         self.server.shutdown()

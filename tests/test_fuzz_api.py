@@ -13,6 +13,7 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error,
                                  response_schema_conformance, status_code_conformance)
 from werkzeug.serving import make_server
 
+from conftest import join_thread
 from lottery.sim.worker import SimulatorWorker
 from lottery.web import create_app, stream
 from lottery.worker import Worker, build_source
@@ -47,7 +48,7 @@ def live_api(redis_url, tmp_path_factory):
     stream.shutdown(app)
     app.extensions["lottery"]["prediction_cache"].stop()
     sim.request_stop()
-    sim_thread.join(10)
+    join_thread(sim_thread, 10)
 
 
 def test_no_5xx_and_every_response_as_documented(live_api):

@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-import redis
 
 from lottery.store.embedded import EmbeddedRedis, free_port
 from lottery.web import create_app
@@ -18,11 +17,6 @@ TOKEN = {"Authorization": "Bearer test-admin-token"}
 POSTS = ("/admin/reset-streaks", "/api/ai/start", "/api/ai/stop", "/api/simulator/start",
          "/api/simulator/stop", "/api/simulator/config", "/api/simulator/montecarlo",
          "/api/simulator/backtest")
-
-
-@pytest.fixture
-def client(settings, redis_url, r):
-    return create_app(settings, redis.Redis.from_url(redis_url)).test_client()
 
 
 def _is_json_error(resp, status):

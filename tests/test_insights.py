@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import redis
 
+from conftest import ADMIN_HEADERS
 from lottery import keys
 from lottery.config import DEFAULT_GAME
 from lottery.store import wingo_insights as insights
@@ -19,7 +20,7 @@ from lottery.store import draws
 from lottery.web import create_app
 
 GAME = get_game(DEFAULT_GAME)
-AUTH = {"Authorization": "Bearer test-admin-token"}
+AUTH = ADMIN_HEADERS
 
 
 def run_rules(r, digits, start="20250101100010001"):
@@ -38,11 +39,6 @@ def run_rules(r, digits, start="20250101100010001"):
     pending = {p.name: p.predict() for p in learners}
     record(r, GAME.code, issue, pending)
     return log, issue, pending
-
-
-@pytest.fixture
-def client(r, redis_url, settings):
-    return create_app(settings, redis.Redis.from_url(redis_url)).test_client()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 import redis
 from scipy import stats as sst
 
+from conftest import join_thread
 from lottery import keys
 from lottery.config import DEFAULT_GAME
 from lottery.evaluation import scoreboard
@@ -136,7 +137,7 @@ def test_concurrent_records_and_resolves_count_each_prediction_exactly_once(r, r
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        join_thread(t, 30)
     board = {(row["predictor"], row["market"]): row for row in recorder.scoreboard(r, GAME.code)["rows"]}
     for name, kept in stored.items():
         if not kept:

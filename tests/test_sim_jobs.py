@@ -6,6 +6,7 @@ import httpx
 import pytest
 import redis
 
+from conftest import join_thread
 from lottery import keys
 from lottery.games import get_game
 from lottery.sim import jobs, montecarlo
@@ -47,7 +48,7 @@ def test_a_study_is_queued_then_run_by_the_simulator_worker(client, r, settings,
             time.sleep(0.05)  # polling the result URL as a client does
     finally:
         worker.request_stop()
-        thread.join(10)
+        join_thread(thread, 10)
     expected = montecarlo.run(montecarlo.parse_study(get_game("WinGo_1M"), STUDY))
     for field in ("final_wallet", "probability_of_ruin", "bets_settled"):
         assert state["result"][field] == expected[field]
@@ -142,7 +143,7 @@ def test_prediction_stays_fast_while_heavy_requests_hammer_the_web(tmp_path):
                 time.sleep(0.02)
         stop.set()
         for t in threads:
-            t.join(30)
+            join_thread(t, 30)
     finally:
         stop.set()
         assert up.stop() == 0

@@ -8,6 +8,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from conftest import ADMIN_HEADERS, join_thread
 from lottery import keys
 from lottery.store import scores as recorder
 from lottery.events import publish_event, read_events_after
@@ -20,7 +21,7 @@ from lottery.web import create_app
 
 GAME = get_game("WinGo_1M")
 FIRST = GAME.issue_ordinal("20250828100010100")
-AUTH = {"Authorization": "Bearer test-admin-token"}
+AUTH = ADMIN_HEADERS
 # The workers' clock: issue 0's period, so the issues the tests draw are still open to bets.
 NOW = GAME.period_start(GAME.issue_from_ordinal(FIRST)).timestamp()
 
@@ -261,13 +262,8 @@ def test_history_is_capped(r, settings):
 
 # -- the API ------------------------------------------------------------------------
 @pytest.fixture
-def app(settings, redis_url):
-    return create_app(settings.with_(simulator_ack_timeout=5.0), redis.Redis.from_url(redis_url))
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+def settings(settings):
+    return settings.with_(simulator_ack_timeout=5.0)
 
 
 @pytest.fixture
@@ -279,7 +275,7 @@ def running_worker(r, settings, redis_url):
     thread.start()
     yield worker
     worker.request_stop()
-    thread.join(10)
+    join_thread(thread, 10)
     assert not thread.is_alive()
 
 
@@ -428,7 +424,7 @@ def test_concurrent_config_and_settlement_lose_nothing(r, client, running_worker
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        join_thread(t, 30)
     assert not errors
     deadline = time.monotonic() + 20
     events = r.pubsub()

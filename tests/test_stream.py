@@ -19,7 +19,7 @@ import redis
 
 from lottery.events import publish_event
 from lottery.store.embedded import free_port
-from conftest import close_app
+from conftest import close_app, join_thread
 from lottery.web import create_app, stream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,7 +175,7 @@ def test_no_gap_or_duplicate_while_events_race_the_connect(app, r):
     thread = threading.Thread(target=publisher)
     thread.start()
     reader = open_stream(app, headers={"Last-Event-ID": start})
-    thread.join()
+    join_thread(thread)
     got = [f["id"] for f in reader.events(len(published), timeout=10)]
     assert got == published
     finish(app, reader)

@@ -12,6 +12,7 @@ from hypothesis import given, strategies as st
 import redis
 
 from clock import FakeClock
+from conftest import ADMIN_HEADERS, join_thread
 from lottery import keys
 from lottery.ai import store as ai_store
 from lottery.games import get_game
@@ -21,7 +22,7 @@ from lottery.worker import Worker, build_source
 import upstream_schema as S
 
 GAME = get_game("WinGo_1M")
-AUTH = {"Authorization": "Bearer test-admin-token"}
+AUTH = ADMIN_HEADERS
 ORIGIN = "https://workforakng.github.io"
 
 
@@ -81,7 +82,7 @@ def live(redis_url, tmp_path_factory):
     events.close()
     yield app, client, r
     sim.request_stop()
-    thread.join(10)
+    join_thread(thread, 10)
     app.extensions["lottery"]["prediction_cache"].stop()
 
 

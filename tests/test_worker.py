@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from clock import FakeClock
+from conftest import join_thread
 from lottery import keys
 from lottery.games import get_game
 from lottery.sources.simulated import SimulatedSource
@@ -102,7 +103,7 @@ def test_two_workers_at_once_write_each_period_once(settings, r, redis_url):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        join_thread(t, 30)
     triggers = sub.drain(8)
     sub.close()
     issues = [t["issue"] for t in triggers]

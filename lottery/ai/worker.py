@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from datetime import datetime, timezone
 
 import redis
@@ -36,9 +33,9 @@ from lottery import keys
 from lottery.ai import store
 from lottery.ai.provider import ChatProvider, ProviderError
 from lottery.config import DEFAULT_GAME, Settings, redact_url
-from lottery.events import publish_event
+from lottery.events import Listener, publish_event
 from lottery.games import GAMES, Game
-from lottery.loop import StoppableLoop
+from lottery.loop import StoppableLoop, process_token
 from lottery.store import draws, heartbeat, predictions, scores
 
 BUDGET_FRACTION = 0.5  # of a period: the most one issue may take, retries included
@@ -81,7 +78,7 @@ class AIWorker(StoppableLoop):
         self.stop_event = threading.Event()
         self.ready = threading.Event()  # set once subscribed and caught up
         self.iterations = 0
-        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.token = process_token()
         self._enabled: bool | None = None
         self._last_beat = 0.0
 
@@ -92,58 +89,49 @@ class AIWorker(StoppableLoop):
     # -- lifecycle -----------------------------------------------------------
     def run(self, max_iterations: int | None = None) -> int:
         """Listen until stopped (or `max_iterations` waits); return the iterations run."""
-        backoff = 0.5
+        from lottery.store.connection import pubsub_client
+
         self.log.info("started for %s: model %s at %s, API key %s", ", ".join(self.settings.games),
                       self.settings.ai_model, redact_url(self.settings.ai_base_url),
                       "configured" if self.key_configured else "missing (AI disabled)")
+        client = pubsub_client(self.url)
+        listener = Listener(
+            lambda: client, (keys.AI_TRIGGER_CHANNEL, keys.EVENTS_CHANNEL), self._on_message,
+            stop=self.stop_event, on_connected=self._connected, on_idle=self._on_idle,
+            on_lost=self._lost, poll=self.poll_seconds, backoff=(0.5, 30.0), log=self.log,
+            should_stop=lambda: max_iterations is not None and self.iterations >= max_iterations)
         try:
-            while not self._done(max_iterations):
-                try:
-                    self._session(max_iterations)
-                    backoff = 0.5
-                except redis.RedisError as exc:
-                    # Keep running: the next session catches up on what was missed.
-                    self.ready.clear()
-                    self._outcome("session", "", "", "lost")
-                    self.log.warning("redis unavailable (%s); reconnecting in %.1fs",
-                                     type(exc).__name__, backoff)
-                    self.stop_event.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
+            listener.run()
         finally:
             self.ready.clear()
+            client.close()
             if self.provider is not None:
                 self.provider.close()
             self._goodbye()
             self.log.info("stopped after %d iterations", self.iterations)
         return self.iterations
 
-    def _done(self, max_iterations: int | None) -> bool:
-        return self.stop_event.is_set() or (max_iterations is not None
-                                            and self.iterations >= max_iterations)
+    def _connected(self) -> None:
+        """Subscribed (before catching up, so nothing published meanwhile is lost): catch up."""
+        self._announce()
+        self.catch_up()
+        self.ready.set()
+        self._outcome("session", "", "", "listening")
+        self.log.info("listening on %s and %s", keys.AI_TRIGGER_CHANNEL, keys.EVENTS_CHANNEL)
 
-    def _session(self, max_iterations: int | None) -> None:
-        """Subscribe, catch up, then handle messages until stopped or disconnected."""
-        from lottery.store.connection import pubsub_client
+    def _lost(self) -> None:
+        # Keep running: the next subscription catches up on what was missed.
+        self.ready.clear()
+        self._outcome("session", "", "", "lost")
 
-        client = pubsub_client(self.url)
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
-        try:
-            # Subscribe before catching up, so nothing published meanwhile is lost.
-            pubsub.subscribe(keys.AI_TRIGGER_CHANNEL, keys.EVENTS_CHANNEL)
-            self._announce()
-            self.catch_up()
-            self.ready.set()
-            self._outcome("session", "", "", "listening")
-            self.log.info("listening on %s and %s", keys.AI_TRIGGER_CHANNEL, keys.EVENTS_CHANNEL)
-            while not self._done(max_iterations):
-                self.iterations += 1
-                message = pubsub.get_message(timeout=self.poll_seconds)
-                if message is not None:
-                    self._dispatch(message)
-                self._tick()
-        finally:
-            pubsub.close()
-            client.close()
+    def _on_message(self, channel: str, data) -> None:
+        self.iterations += 1
+        self._dispatch(channel, data)
+        self._tick()
+
+    def _on_idle(self) -> None:
+        self.iterations += 1
+        self._tick()
 
     def _announce(self) -> None:
         """Report state and key presence, and make each report's ai_enabled agree with it."""
@@ -183,10 +171,9 @@ class AIWorker(StoppableLoop):
         heartbeat.clear(self.r, self.name, self.token)
 
     # -- messages ------------------------------------------------------------
-    def _dispatch(self, message: dict) -> None:
-        channel = _s(message.get("channel"))
+    def _dispatch(self, channel: str, raw) -> None:
         try:
-            data = json.loads(message["data"])
+            data = json.loads(raw)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
         except (ValueError, TypeError):
@@ -388,10 +375,6 @@ class _Watch:
                     next_renew = time.monotonic() + w.lease_ttl / 3
             except redis.RedisError:
                 continue  # Redis is briefly away: keep the call; the next look retries
-
-
-def _s(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 # -- CLI: python -m lottery ai-worker ---------------------------------------------

@@ -50,7 +50,7 @@ def file_url(base_url: str) -> str:
 
 
 def build_application(settings: Settings, r, *, clock: Callable[[], datetime] = utc_now,
-                      aredis=None, rate_limiter=None, **service_options) -> Application:
+                      rate_limiter=None, **service_options) -> Application:
     """Return the bot application (not started) with handlers, error handler and lifecycle."""
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -71,7 +71,7 @@ def build_application(settings: Settings, r, *, clock: Callable[[], datetime] = 
         .build()
     )
     application.bot_data["service"] = BotService(settings, r, application.bot, clock=clock,
-                                                 aredis=aredis, **service_options)
+                                                 **service_options)
     handlers.register(application)
     application.add_error_handler(on_error)
     return application

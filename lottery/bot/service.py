@@ -21,9 +21,7 @@ import asyncio
 import json
 import logging
 import math
-import os
-import socket
-import uuid
+import threading
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -32,7 +30,9 @@ import redis
 from lottery import keys
 from lottery.bot import chats, schedule, sender, texts
 from lottery.config import Settings
+from lottery.events import Listener
 from lottery.games import get_game
+from lottery.loop import process_token
 from lottery.store import heartbeat, predictions
 
 HEARTBEAT_TTL = 90
@@ -48,15 +48,14 @@ class BotService:
     """Deliver predictions, run schedules and keep the heartbeat of one bot process."""
 
     def __init__(self, settings: Settings, r, bot, *, clock: Callable[[], datetime] = utc_now,
-                 aredis=None, chunk: int = 30, tick_seconds: float = 20.0,
+                 chunk: int = 30, tick_seconds: float = 20.0,
                  send_retries: int = 3, send_backoff: float = 0.5, stop_grace: float = 10.0,
                  owner_ttl: float | None = None):
         self.settings = settings
         self.r = r
         self.bot = bot
         self.clock = clock
-        self.aredis = aredis  # redis.asyncio client for pub/sub; made in start() when None
-        self._own_aredis = aredis is None
+        self._pubsub_client = None  # the events listener's client, made in start()
         self.chunk = chunk
         self.tick_seconds = tick_seconds
         self.send_retries = send_retries
@@ -69,7 +68,9 @@ class BotService:
         self._locks: dict[str, asyncio.Lock] = {}
         self._loops: list[asyncio.Task] = []
         self._deliveries: set[asyncio.Task] = set()
-        self._id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._seen = (0, 0)  # the newest event (stream id) this process has handled
+        self._progress = asyncio.Event()  # set whenever an event or a delivery is done
+        self._id = process_token()
         # How long this process counts as alive after its last renewal (each tick and chunk).
         self.owner_ttl = owner_ttl if owner_ttl is not None else max(30.0, 3 * tick_seconds)
         self._owner = "w:" + self._id  # the delivery state of a request this process has out
@@ -122,6 +123,7 @@ class BotService:
 
     def _delivery_done(self, task: asyncio.Task) -> None:
         self._deliveries.discard(task)
+        self._progress.set()
         if not task.cancelled() and task.exception() is not None:
             sender.log_failure("*", task.exception(), self.settings.telegram_bot_token, "delivery")
 
@@ -323,11 +325,9 @@ class BotService:
     # -- loops -------------------------------------------------------------
     async def start(self) -> None:
         """Start the event listener and the housekeeping loop."""
-        if self.aredis is None:
-            import redis.asyncio as aredis
+        from lottery.store.connection import pubsub_client
 
-            self.aredis = aredis.Redis.from_url(self.settings.redis_url,
-                                                socket_connect_timeout=3.0)
+        self._pubsub_client = pubsub_client(self.settings.redis_url)
         self.stopping = False
         self.first_tick = asyncio.Event()  # set after the first housekeeping pass
         self._loops = [asyncio.create_task(self.listen(), name="bot:listen"),
@@ -352,56 +352,73 @@ class BotService:
         try:
             await self._clear_heartbeat()
         finally:
-            if self._own_aredis and self.aredis is not None:
-                await self.aredis.aclose()
-                self.aredis = None
+            if self._pubsub_client is not None:
+                self._pubsub_client.close()
+                self._pubsub_client = None
 
     async def catch_up(self) -> None:
         """Deliver each game's latest report if this process has not delivered it yet."""
+        tail = await self._stream_tail()
         for code in self.settings.games:
             report = await self.latest_report(code)
             if report and report.get("next_issue") and \
                     self._delivered.get(code) != report["next_issue"]:
                 self.request_delivery(code)
+        self._saw(tail)
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Return once every event published so far is handled and no delivery is under way."""
+        target = await self._stream_tail()
+        async with asyncio.timeout(timeout):
+            while self._seen < target or self._deliveries:
+                self._progress.clear()
+                await self._progress.wait()
+
+    async def _stream_tail(self) -> tuple[int, int]:
+        tail = await self.call(lambda r: r.xrevrange(keys.EVENTS_STREAM, count=1))
+        return _event_key(tail[0][0]) if tail else (0, 0)
+
+    def _saw(self, key: tuple[int, int]) -> None:
+        self._seen = max(self._seen, key)
+        self._progress.set()
 
     def on_event(self, raw) -> None:
         """Handle one pub/sub message: a new prediction wakes a delivery."""
         try:
             event = json.loads(raw)
-        except (TypeError, ValueError):
+            key = _event_key(event["id"])
+        except (TypeError, ValueError, KeyError, AttributeError):
             self.log.warning("ignoring a malformed event")
             return
         if (event.get("type") == "prediction" and event.get("game") in self.settings.games
                 and not (event.get("data") or {}).get("patched")):
             self.request_delivery(event["game"])
+        self._saw(key)
 
     async def listen(self) -> None:
-        """Follow the events channel; resubscribe with backoff and catch up after each gap."""
-        backoff = 0.5
-        while not self.stopping:
-            pubsub = self.aredis.pubsub()
-            try:
-                await pubsub.subscribe(keys.EVENTS_CHANNEL)
-                backoff = 0.5
-                # Subscribe first, then catch up: nothing published in between is lost.
-                await self.catch_up()
-                while not self.stopping:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True,
-                                                       timeout=1.0)
-                    if message is not None:
-                        self.on_event(message["data"])
-            except (redis.RedisError, OSError) as exc:
-                self.log.warning("event subscription lost (%s); retrying in %.1f s",
-                                 type(exc).__name__, backoff)
-            except Exception:  # keep listening; the catch-up after resubscribing fills gaps
-                self.log.exception("event listener failed; retrying in %.1f s", backoff)
-            finally:
-                try:
-                    await pubsub.aclose()
-                except (redis.RedisError, OSError):
-                    pass
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
+        """Follow the events channel (the shared listener, in a thread); catch up after each gap."""
+        loop = asyncio.get_running_loop()
+        halt = threading.Event()
+
+        def connected() -> None:
+            # Subscribed first, then caught up: nothing published in between is lost. Not
+            # waited for: the loop may be stopping, and deliveries are requested once anyway.
+            if not loop.is_closed():
+                asyncio.run_coroutine_threadsafe(self.catch_up(), loop).add_done_callback(failed)
+
+        def failed(future) -> None:
+            if not future.cancelled() and future.exception() is not None:
+                self.log.warning("catch-up after subscribing failed (%s); the next event or "
+                                 "housekeeping pass delivers", type(future.exception()).__name__)
+
+        listener = Listener(lambda: self._pubsub_client, (keys.EVENTS_CHANNEL,),
+                            lambda channel, data: loop.call_soon_threadsafe(self.on_event, data),
+                            stop=halt, on_connected=connected, poll=1.0, backoff=(0.5, 30.0),
+                            log=self.log)
+        try:
+            await asyncio.to_thread(listener.run)
+        finally:
+            halt.set()  # a cancelled task leaves the thread running until it sees this
 
     async def housekeeping(self) -> None:
         """Every tick: heartbeat, schedules, and a catch-up in case a wake-up was missed."""
@@ -437,3 +454,9 @@ def _in_session(game, state: chats.ChatState, issue: str) -> bool:
 
 def _beat(r, process_id: str) -> None:
     heartbeat.beat(r, "bot", process_id, HEARTBEAT_TTL)
+
+
+def _event_key(event_id) -> tuple[int, int]:
+    """Return a stream id ("1700000000000-0") as a comparable pair."""
+    ms, _, seq = (event_id.decode() if isinstance(event_id, bytes) else event_id).partition("-")
+    return int(ms), int(seq or 0)

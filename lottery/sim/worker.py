@@ -20,15 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 
-import redis
 
 from lottery import keys
 from lottery.config import Settings
-from lottery.events import publish_event, read_events_after
+from lottery.events import Listener, publish_event, read_events_after
 from lottery.games import GAMES, Game
-from lottery.loop import StoppableLoop
+from lottery.loop import StoppableLoop, process_token
 from lottery.sim import sessions
 from lottery.sim.jobs import JobRunner
 from lottery.sim.strategies import SimInputError
@@ -51,44 +49,54 @@ class SimulatorWorker(StoppableLoop):
         self.name = keys.SIM_WORKER
         self.log = logging.getLogger(f"lottery.{self.name}")
         self.stop_event = threading.Event()
-        self.token = uuid.uuid4().hex[:12]
-        self._pubsub = None
+        self.token = process_token()
         self._last_beat = 0.0
+        self._last_step = 0.0
+        self.iterations = 0
 
     # -- lifecycle -----------------------------------------------------------------
     def run(self, max_iterations: int | None = None) -> int:
         """Loop until stopped (or `max_iterations` wake-ups); return the iterations run."""
-        backoff = 1.0
-        done = 0
         self.log.info("started")
+        self.iterations = 0
         # Heavy jobs (Monte Carlo, backtests) run beside the session loop, never in the web.
         jobs_stop = threading.Event()
         jobs = JobRunner(self.settings, self.r, jobs_stop).start()
+        # An event or a queued command wakes a step; so does WAIT_SECONDS of quiet.
+        listener = Listener(
+            self._pubsub_client, (keys.EVENTS_CHANNEL, keys.SIM_WAKE_CHANNEL),
+            lambda channel, data: self._wake(), stop=self.stop_event, on_connected=self._wake,
+            on_idle=self._idle, on_lost=self._lost, poll=0.25, backoff=(1.0, 30.0), log=self.log,
+            should_stop=lambda: max_iterations is not None and self.iterations >= max_iterations)
         try:
-            while not self.stop_event.is_set():
-                if max_iterations is not None and done >= max_iterations:
-                    break
-                done += 1
-                try:
-                    self.beat()
-                    # Subscribe before catching up, so nothing published after it is missed.
-                    self._subscribe()
-                    self.step()
-                    backoff = 1.0
-                    self._wait(WAIT_SECONDS)
-                except redis.RedisError as exc:
-                    self.log.warning("redis unavailable (%s); retrying in %.1fs",
-                                     type(exc).__name__, backoff)
-                    self._close_pubsub()
-                    self.stop_event.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
+            listener.run()
         finally:
             jobs_stop.set()
             jobs.join(10)
-            self._close_pubsub()
             self._clear_heartbeat()
-            self.log.info("stopped after %d iterations", done)
-        return done
+            self.log.info("stopped after %d iterations", self.iterations)
+        return self.iterations
+
+    def _pubsub_client(self):
+        if self.pubsub_connection is None:
+            from lottery.store.connection import pubsub_client
+
+            self.pubsub_connection = pubsub_client(self.settings.redis_url)
+        return self.pubsub_connection
+
+    def _wake(self) -> None:
+        """Beat, then apply what is queued and every new event (subscribed first: none is missed)."""
+        self.iterations += 1
+        self.beat()
+        self.step()
+        self._last_step = time.monotonic()
+
+    def _idle(self) -> None:
+        if time.monotonic() - self._last_step >= WAIT_SECONDS:
+            self._wake()
+
+    def _lost(self) -> None:
+        self.iterations += 1  # a wake-up that found Redis away still counts
 
     def step(self) -> int:
         """Apply the queued commands, then every new event; return how many were handled."""
@@ -274,37 +282,6 @@ class SimulatorWorker(StoppableLoop):
                 "stop_reason": session["stop_reason"]})
 
     # -- wake-ups and heartbeat ------------------------------------------------------
-    def _subscribe(self) -> None:
-        if self._pubsub is not None:
-            return
-        if self.pubsub_connection is None:
-            from lottery.store.connection import pubsub_client
-
-            self.pubsub_connection = pubsub_client(self.settings.redis_url)
-        self._pubsub = self.pubsub_connection.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(keys.EVENTS_CHANNEL, keys.SIM_WAKE_CHANNEL)
-
-    def _wait(self, timeout: float) -> None:
-        """Return when a wake-up arrives (an event or a queued command) or after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while not self.stop_event.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            # Short slices so a stop request is noticed within a quarter second.
-            if self._pubsub.get_message(timeout=min(left, 0.25)) is not None:
-                while self._pubsub.get_message(timeout=0) is not None:
-                    pass  # several wake-ups at once need one step
-                return
-
-    def _close_pubsub(self) -> None:
-        if self._pubsub is not None:
-            try:
-                self._pubsub.close()
-            except redis.RedisError:
-                pass
-            self._pubsub = None
-
     def beat(self, force: bool = False) -> None:
         """Refresh the heartbeat that tells the API the worker is running."""
         if not force and time.monotonic() - self._last_beat < HEARTBEAT_EVERY:
