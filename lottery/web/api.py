@@ -14,7 +14,7 @@ from lottery.ai import store as ai_store
 from lottery.games import GAMES
 from lottery.sources.simulated import verify_draw
 from lottery.store import draws, heartbeat
-from lottery.web.context import (get_fast_redis, get_game_arg, get_int_arg, get_redis,
+from lottery.web.context import (get_fast_redis, get_game_arg, get_paging, get_redis,
                                  get_service, get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
 
@@ -149,8 +149,7 @@ def _serve(entry):
 def history():
     """Return settled draws, newest first, paged."""
     game = get_game_arg()
-    page = get_int_arg("page", 1, 1, 1_000_000)
-    per_page = get_int_arg("per_page", 20, 1, 200)
+    page, per_page = get_paging(20)
     r = get_fast_redis()
     total = draws.count(r, game.code)
     items = draws.recent_draws(r, game.code, per_page, (page - 1) * per_page)

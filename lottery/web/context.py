@@ -72,6 +72,13 @@ def get_json_object() -> dict:
     return body
 
 
+def get_paging(per_page: int, max_page: int = 1_000_000, max_per_page: int = 200
+               ) -> tuple[int, int]:
+    """Return (?page=, ?per_page=) of a paged list (1-based), or raise a 400."""
+    return (get_int_arg("page", 1, 1, max_page),
+            get_int_arg("per_page", per_page, 1, max_per_page))
+
+
 def get_int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     """Return a whole-number query parameter within bounds, or raise a 400."""
     raw = request.args.get(name)

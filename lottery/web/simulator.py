@@ -24,7 +24,7 @@ from lottery.sim import backtest, jobs, montecarlo, sessions
 from lottery.sim.params import reject_unknown
 from lottery.sim.strategies import SimInputError
 from lottery.web.auth import require_admin
-from lottery.web.context import (get_game_arg, get_int_arg, get_json_object, get_redis,
+from lottery.web.context import (get_game_arg, get_json_object, get_paging, get_redis,
                                  get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
 
@@ -121,8 +121,7 @@ def status():
 def history():
     """Return a session's settled and skipped rounds, newest first, paged."""
     game = get_game_arg()
-    page = get_int_arg("page", 1, 1, 10_000)
-    per_page = get_int_arg("per_page", 50, 1, 200)
+    page, per_page = get_paging(50, max_page=10_000)
     r = get_redis()
     session = _pick(sessions.load_sessions(r), request.args.get("session_id"), game.code)
     if session is None:
