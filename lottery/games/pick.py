@@ -222,7 +222,9 @@ def uniform_below(stream: Iterator[int], n: int) -> int:
     space = 256 ** width
     limit = space - space % n  # the largest multiple of n not above `space`
     while True:
-        value = int.from_bytes(bytes(next(stream) for _ in range(width)), "big")
+        value = 0
+        for _ in range(width):  # a loop, not a generator: StopIteration must propagate
+            value = value << 8 | next(stream)
         if value < limit:
             return value % n
 
@@ -324,6 +326,9 @@ class PickLottery(Game):
         if isinstance(raw, Mapping):
             issue = issue if issue is not None else (raw.get("draw_date") or raw.get("issue"))
         era = self._era_of(issue)
+        if (isinstance(raw, tuple) and len(raw) == 2
+                and all(isinstance(part, (tuple, list)) for part in raw)):
+            raw = {"whites": raw[0], "bonus": raw[1]}  # an outcome or ticket tuple
         if isinstance(raw, Mapping):
             whites = _ints(raw.get("whites"), "whites") if raw.get("whites") is not None else None
             if raw.get("bonus") is not None:

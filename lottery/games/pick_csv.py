@@ -161,11 +161,12 @@ def _row(cells: list[str], line: int, layout: tuple[str, dict], game: PickLotter
     outcome = game.parse_outcome(raw, issue)
     multiplier = None
     if cols["multiplier"] is not None and cols["multiplier"] < len(cells):
-        text = cells[cols["multiplier"]].strip().lower().rstrip("x")
+        text = cells[cols["multiplier"]].strip()
         if text:
-            if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            m = re.fullmatch(r"([0-9]+)[xX]?", text)  # "2" or "2X"
+            if not m or int(m[1]) < 1:
                 raise ValueError(f"multiplier must be a whole number >= 1, got {text!r}")
-            multiplier = int(text)
+            multiplier = int(m[1])
     return PickRow(line, issue, outcome, multiplier)
 
 
