@@ -38,9 +38,9 @@ import numpy as np
 
 ALPHA = 0.01  # chance of any false label on the whole board, ever
 MIN_N = 30  # below this many resolved predictions no verdict is given
-# Prior weight of the mixture, in trials. Its bounds are tightest for n of a few
-# hundred to a few thousand; from 100 to 20,000 trials the detectable edge is
-# within ~10% of the best of any fixed weight (bench/anytime.py prints it).
+# Prior weight of the mixture, in trials (fixed before any data, as validity needs).
+# From 400 to 20,000 trials its detectable edge is within ~3% of the best weight
+# for that n; at n = 100 about 20% above it (bench/anytime.py prints the table).
 RHO = 100.0
 POWER = 0.8  # the power behind "an edge of X points would probably have shown"
 
@@ -155,7 +155,9 @@ class Verdict:
     worse: bool
     alpha: float  # this row's level after the correction across rows
     e_value: float  # evidence against chance, in the direction the data point (capped)
-    detectable_edge: float | None  # points over chance 80% likely to show as this label's rule
+    # The smallest edge over chance (a rate difference) that this n labels "edge"
+    # (or "better than chance" where the market cannot pay) with 80% power.
+    detectable_edge: float | None
 
     def to_dict(self) -> dict:
         """Return the verdict as JSON-able fields."""
