@@ -199,7 +199,8 @@ def test_bounds_contain_the_hit_rate(kn, chance, alpha):
     assert 0.0 <= lo <= hi <= 1.0
     if n:
         assert lo <= k / n <= hi
-    assert (lo == 0.0) == (k == 0) and (hi == 1.0) == (k == n)
+    # No hit rules nothing out below, no miss nothing above (one hit in many may round to 0).
+    assert (k > 0 or lo == 0.0) and (k < n or hi == 1.0)
 
 
 @settings(max_examples=200, deadline=None)
