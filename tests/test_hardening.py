@@ -143,3 +143,10 @@ def test_gunicorn_binds_web_host_answers_its_own_errors_as_json_and_has_no_contr
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_the_rate_limiter_runs_on_the_heavy_endpoints_only(client):
+    # Its hooks cost about 0.2 ms a request: the polled endpoints must not pay them.
+    assert not any(h.startswith("X-RateLimit") for h in client.get("/health").headers.keys())
+    heavy = client.post("/api/simulator/montecarlo", json={"sessions": 1, "rounds": 1})
+    assert any(h.startswith("X-RateLimit") for h in heavy.headers.keys()), heavy.headers
