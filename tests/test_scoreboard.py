@@ -230,6 +230,69 @@ def test_planted_bias_is_labelled_an_edge_and_the_control_is_not():
                if name == "random")
 
 
+class _Order:
+    def order(self, totals):
+        return sorted(totals)
+
+
+class _StubGame:
+    """The two things build() asks of a game: its markets and the predictor order."""
+
+    code = "Stub"
+
+    def __init__(self, *markets):
+        self.markets = markets
+
+    def predictors(self):
+        return _Order()
+
+
+def _board(market, hits, n, window=None, record=None):
+    from lottery.evaluation.scoring import MarketTotals, Streaks
+    totals = {"p": {market.name: MarketTotals(n, hits, 0, 0, 0, Streaks())}}
+    if record is not None:
+        k, m = record
+        record = {"p": {market.name: MarketTotals(m, k, 0, 0, 0, Streaks())}}
+    return scoreboard.build(_StubGame(market), totals, window, record)["rows"][0]
+
+
+def test_verdict_rules_by_market_kind():
+    from lottery.games.base import Market
+    paying = Market("m", "M", 0.1, 0.1134)
+    lottery = Market("m", "M", 0.1, 1.0, pays=False)
+    # Far above break-even: an edge; the anytime lower bound clears break-even.
+    row = _board(paying, 300, 1_000)
+    assert row["verdict"] == scoreboard.EDGE and row["anytime_ci"][0] > paying.break_even
+    assert "power" not in row and "detectable_edge" not in row
+    # Significantly above chance but not above break-even: no evidence of an edge, said so.
+    row = _board(paying, 1_250, 10_000)
+    assert row["anytime_ci"][0] > paying.chance and row["anytime_ci"][0] < paying.break_even
+    assert row["verdict"] == scoreboard.NO_EDGE
+    assert "better than chance" in row["verdict_text"] and "break-even" in row["verdict_text"]
+    assert row["power"].startswith("With n = 10000, an edge of ")
+    # The same counts in a lottery market: better than chance, never an edge.
+    row = _board(lottery, 1_250, 10_000)
+    assert row["verdict"] == scoreboard.BETTER and "make money" in row["verdict_text"]
+    assert _board(lottery, 3_000, 10_000)["verdict"] == scoreboard.BETTER
+    # Far below chance: worse, by the anytime bound.
+    row = _board(paying, 40, 1_000)
+    assert row["verdict"] == scoreboard.WORSE and row["anytime_ci"][1] < paying.chance
+    # A fixed-n p-value under 0.01 is not enough: descriptive only.
+    row = _board(paying, 125, 1_000)
+    assert row["p_value"] < 0.01 and row["verdict"] == scoreboard.NO_EDGE
+    assert row["detectable_edge"] > 0 and "power" in row
+    assert _board(paying, 5, 29)["verdict"] == scoreboard.TOO_FEW
+
+
+def test_windowed_rows_take_the_full_records_verdict():
+    from lottery.games.base import Market
+    paying = Market("m", "M", 0.1, 0.1134)
+    row = _board(paying, 30, 40, window=40, record=(120, 1_000))
+    assert row["n"] == 40 and row["verdict_n"] == 1_000
+    assert row["verdict"] == scoreboard.NO_EDGE  # 12% of 1,000: not 75% of 40
+    assert row["power"].startswith("With n = 1000,")
+
+
 def test_fair_draws_are_almost_never_called_significant():
     """Across many seeds, no predictor reaches Holm p < 0.01 more often than the level allows."""
     seeds = 30
@@ -264,8 +327,15 @@ def test_accuracy_endpoint_serves_the_scoreboard(r, redis_url, settings):
                             "streaks"}
     windowed = client.get("/api/accuracy?window=20").get_json()
     assert {row["n"] for row in windowed["rows"]} == {20}
-    assert {row["verdict"] for row in windowed["rows"]} == {scoreboard.TOO_FEW}
     assert windowed["window"] == 20
+    # Windowed figures are descriptive; the verdict is the full running record's.
+    full = {(row["predictor"], row["market"]): row for row in body["rows"]}
+    for row in windowed["rows"]:
+        whole = full[(row["predictor"], row["market"])]
+        assert row["verdict_n"] == whole["n"] == 40
+        for field in ("verdict", "verdict_text", "anytime_ci"):
+            assert row[field] == whole[field]
+    assert "verdict_n" not in body["rows"][0] and "full running record" in windowed["note"]
 
 
 @pytest.mark.parametrize("query,code", [("window=0", "bad_request"), ("window=abc", "bad_request"),

@@ -125,6 +125,9 @@ def test_verdict_labels():
     assert v.to_dict()["anytime_ci"] == [v.lower, v.upper]
     assert v.detectable_edge is not None and v.detectable_edge > be - 0.1
     assert seq.verdict([]) == []
+    # Above chance but not above break-even in a market that can pay: no edge, flagged better.
+    [v] = seq.verdict([(1_250, 10_000, 0.1, be)])
+    assert v.label == seq.NO_EDGE and v.better and not v.edge and v.lower > 0.1
 
 
 @pytest.mark.parametrize("row", [(5, 4, 0.1, 0.2), (-1, 4, 0.1, 0.2), (1, 4, 0.0, 0.2),

@@ -188,7 +188,9 @@ def verdict(rows: Sequence[Row | tuple], alpha: float = ALPHA, min_n: int = MIN_
             label = TOO_FEW
         elif flags["edge"][i]:
             label = EDGE
-        elif flags["better"][i]:
+        elif flags["better"][i] and r.break_even is None:
+            # Only where no hit rate can pay: elsewhere above chance but not above
+            # break-even is still no usable edge (the flag `better` says it).
             label = BETTER
         elif flags["worse"][i]:
             label = WORSE
@@ -307,7 +309,11 @@ def _fewest_hits(n: int, p0: float, target: float, alpha: float, rho: float) -> 
 def power_sentence(n: int, p0: float, alpha: float, threshold: float | None = None,
                    power: float = POWER) -> str:
     """Return the plain sentence of what this n could have shown."""
-    edge = detectable_edge(n, p0, alpha, threshold, power)
+    return edge_sentence(n, p0, detectable_edge(n, p0, alpha, threshold, power), power)
+
+
+def edge_sentence(n: int, p0: float, edge: float | None, power: float = POWER) -> str:
+    """Return the plain sentence of a detectable edge already computed (see detectable_edge)."""
     if edge is None or p0 + edge >= 1.0:
         return f"With n = {n}, no edge over chance could have shown yet."
     points = 100 * edge

@@ -264,7 +264,10 @@ def scoreboard(r, game_code: str, window: int | None = None) -> dict:
         if body.pop("version", None) == version:
             return body
     game = get_game(game_code)
-    body = build(game, read_totals(r, game, window), window)
+    # A windowed board is descriptive: its verdicts judge the full running record,
+    # the only one the anytime-valid guarantee holds for.
+    record = read_totals(r, game) if window is not None else None
+    body = build(game, read_totals(r, game, window), window, record)
     pipe = r.pipeline(transaction=False)
     pipe.hset(keys.eval_board_cache(game_code), field,
               json.dumps({**body, "version": version}, separators=(",", ":")))
