@@ -59,7 +59,7 @@ def test_accuracy_carries_n_chance_and_interval(client, r):
     assert (body["total_predictions"], body["correct_predictions"]) == (0, 0)
     assert body["overall_accuracy_percentage"] == 0.0
     assert body["n"] == 0 and body["chance_rate"] == 0.5 and body["ci95"] == [0.0, 1.0]
-    assert body["verdict"] == "no evidence of an edge over chance"
+    assert body["verdict"] == "too few draws to judge"
     store.save_prediction(r, GAME, entry(ISSUE, number=7), 100)
     store.resolve(r, GAME.code, ISSUE, 9)  # Big and Green: right; 7: wrong
     body = client.get("/api/ai_big_small_accuracy?game=WinGo_1M").get_json()
@@ -70,7 +70,7 @@ def test_accuracy_carries_n_chance_and_interval(client, r):
     assert body["markets"]["number"] | {"ci95": None} == {
         "n": 1, "hits": 0, "rate": 0.0, "chance": 0.1, "ci95": None, "p_value": 1.0,
         "break_even": pytest.approx(1 / (0.98 * 9)),
-        "verdict": "no evidence of an edge over chance"}
+        "verdict": "too few draws to judge"}
     assert store.resolve(r, GAME.code, ISSUE, 9) is None  # once only
     assert client.get("/api/ai_big_small_accuracy").get_json()["total_predictions"] == 1
 
@@ -157,3 +157,29 @@ def test_openapi_lists_the_ai_endpoints(client):
         assert "get" in paths[path]
     assert paths["/api/ai/start"]["post"]["security"] == [{"admin": []}]
     assert "post" in paths["/api/ai/stop"]
+
+
+def test_accuracy_takes_its_verdict_from_the_scoreboards_ai_rows(client, r):
+    from lottery.sources.base import Draw
+    from lottery.store import draws, scores
+
+    issue = ISSUE
+    for _ in range(40):  # the AI says 7 (Big, Green); every draw is 9 (Big, Green)
+        store.save_prediction(r, GAME, entry(issue, number=7), 100)
+        scores.record(r, GAME.code, issue, {store.AI_PREDICTOR: {
+            "numbers": [7], "big_small": "Big", "color": "Green"}})
+        draws.add_draws(r, GAME, [Draw(GAME.code, issue, 9)], 1000)
+        scores.resolve(r, GAME.code, issue, 9)
+        store.resolve(r, GAME.code, issue, 9)
+        issue = GAME.next_issue(issue)
+    body = client.get("/api/ai_big_small_accuracy").get_json()
+    assert (body["total_predictions"], body["correct_predictions"]) == (40, 40)
+    rows = {row["market"]: row for row in client.get("/api/accuracy").get_json()["rows"]
+            if row["predictor"] == "ai"}
+    for market, m in body["markets"].items():
+        assert (m["verdict"], m["anytime_ci"]) == (rows[market]["verdict"],
+                                                   rows[market]["anytime_ci"])
+    # 40 of 40 passes a one-look test (p ~ 1e-12) but not yet the anytime-valid one.
+    assert body["p_value"] < 1e-9 and body["verdict"] == "no evidence of an edge"
+    assert body["markets"]["number"]["power"].startswith("With n = 40,")
+    assert json.loads(r.get(keys.AI_BIG_SMALL_ACCURACY))["verdict"] == body["verdict"]

@@ -17,6 +17,9 @@ from lottery import keys
 from lottery.config import DEFAULT_GAME
 from lottery.games import Game, get_game
 from lottery.store import as_str as _s
+from lottery.store import scores
+
+AI_PREDICTOR = "ai"  # the AI's name on the scoreboard (the AI worker records under it)
 
 RECENT_MAX = 20  # outcomes behind the recent failure rate
 OPEN_MAX = 100  # issues started and not answered yet, per game (older ones are dropped)
@@ -211,7 +214,10 @@ def accuracy(r, game_code: str) -> dict:
     """Return the AI's resolved record in the family's shape (WinGo: the upstream fields)."""
     c = {_s(k): int(v) for k, v in r.hgetall(keys.ai_accuracy(game_code)).items()}
     game = get_game(game_code)
-    return {**game.ai().accuracy(game, c), "timestamp": now_iso()}
+    # The verdicts are the scoreboard's (one rule everywhere): its `ai` rows.
+    verdicts = {row["market"]: row for row in scores.scoreboard(r, game_code)["rows"]
+                if row["predictor"] == AI_PREDICTOR}
+    return {**game.ai().accuracy(game, c, verdicts), "timestamp": now_iso()}
 
 
 def record_calls(r, calls) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from lottery.ai import wingo_prompt
 from lottery.ai.wingo_parse import Answer, InvalidAnswer, parse_answer
+from lottery.evaluation.sequential import TOO_FEW
 from lottery.evaluation.stats import rate_summary
 from lottery.games.wingo import BIG, MARKETS, WinGo, colors, primary_color, size
 
@@ -64,21 +65,26 @@ class WinGoAI:
                   "color_hits": int(hits["color"])}
         return updates, counts
 
-    def accuracy(self, game: WinGo, c: dict) -> dict:
-        """Return the upstream accuracy record plus n, chance, 95% interval and p-values."""
+    def accuracy(self, game: WinGo, c: dict, verdicts: dict | None = None) -> dict:
+        """Return the upstream accuracy record plus n, chance, 95% interval and p-values.
+
+        `verdicts` (market -> the scoreboard's `ai` row) give each market its verdict:
+        one rule everywhere (anytime-valid, corrected across the whole board).
+        """
         total, correct = c.get("total", 0), c.get("correct", 0)
         hits = {"big_small": correct, "number": c.get("number_hits", 0),
                 "color": c.get("color_hits", 0)}
         markets = {m: {**rate_summary(hits[m], total, _MARKET[m].chance),
                        "break_even": _MARKET[m].break_even} for m in AI_MARKETS}
-        for m in markets.values():
-            # Three markets are shown together: Bonferroni keeps the family error at 1%.
-            if m["n"] and m["p_value"] < 0.01 / len(markets) and m["ci95"][0] > m["break_even"]:
-                m["verdict"] = "edge"
-            elif m["n"] and m["ci95"][1] < m["chance"]:
-                m["verdict"] = "worse than chance"
-            else:
-                m["verdict"] = "no evidence of an edge over chance"
+        for name, m in markets.items():
+            row = (verdicts or {}).get(name)
+            if row is None:  # not on the scoreboard yet: nothing judged
+                m["verdict"] = TOO_FEW
+                continue
+            m["verdict"] = row["verdict"]
+            for key in ("verdict_text", "anytime_ci", "detectable_edge", "power"):
+                if key in row:
+                    m[key] = row[key]
         return {
             "game": game.code,
             "total_predictions": total,

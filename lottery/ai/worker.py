@@ -306,7 +306,7 @@ class AIWorker(StoppableLoop):
                  "model": self.provider.model, "latency_ms": latency_ms, "attempts": len(calls),
                  "timestamp": store.now_iso(), **ai.entry_fields(answer)}
         store.save_prediction(self.r, game, entry, self.settings.max_predictions)
-        scores.record(self.r, game.code, issue, {"ai": ai.prediction(answer)})
+        scores.record(self.r, game.code, issue, {store.AI_PREDICTOR: ai.prediction(answer)})
         store.record_outcome(self.r, entry)
         publish_event(self.r, "ai_prediction", game.code, entry)
         self.log.info("%s %s: AI predicted %s in %.0f ms", game.code, issue,
