@@ -125,6 +125,11 @@ def eval_version(game: str) -> str:
     return evaluation_prefix(game) + "version"
 
 
+def eval_replay(game: str) -> str:
+    """JSON of the replayed record: predictors walked forward over back-filled history."""
+    return evaluation_prefix(game) + "replay"
+
+
 def eval_board_cache(game: str) -> str:
     """Hash: window ("all" or N) -> scoreboard JSON with the version it was computed at (capped)."""
     return evaluation_prefix(game) + "board"

@@ -21,6 +21,7 @@ import redis
 from lottery import keys, reports
 from lottery.ai import store as ai_store
 from lottery.config import Settings
+from lottery.evaluation.backtest import replay
 from lottery.events import publish_event
 from lottery.games import Game, get_game
 from lottery.loop import StoppableLoop, process_token
@@ -30,6 +31,9 @@ from lottery.store import draws, heartbeat, predictions, scores
 
 HEARTBEAT_TTL = 90
 WARM_DRAWS = 100_000  # predictors are warmed on at most this many stored draws
+# The replayed record covers at most this many newest draws: ~0.3 s for WinGo's
+# predictors (bench/anytime.py --replay), so the first prediction is never late.
+REPLAY_MAX = 5_000
 _RELEASE_LOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -167,6 +171,7 @@ class Worker(StoppableLoop):
             else:
                 result.predicted_issue = open_issue
                 result.published = self._predict(state, open_issue, now)
+            self._replay_history(state)
             self._beat(code, result, now)
             return result
         finally:
@@ -185,6 +190,23 @@ class Worker(StoppableLoop):
                 p.update(o)
         state.outcomes = outcomes[-state.game.report_builder().window:]
         state.fed_through = latest
+
+    def _replay_history(self, state: GameState) -> None:
+        """Replay the predictors over stored history once: after a first-start back-fill or an
+        import, a new user sees a labelled "replayed" record at once (never merged into live)."""
+        game = state.game
+        if scores.has_replay(self.r, game.code):
+            return
+        outcomes = draws.recent_outcomes(self.r, game, REPLAY_MAX)
+        if not outcomes:
+            return
+        started = time.perf_counter()
+        totals = replay(game, outcomes, seed=_seed_for(game.code))
+        seconds = time.perf_counter() - started
+        scores.save_replay(self.r, game, totals, len(outcomes),
+                           draws.latest_issue(self.r, game.code), seconds)
+        self.log.info("%s: replayed the predictors over %d stored draws in %.2f s",
+                      game.code, len(outcomes), seconds)
 
     def _settle(self, state: GameState, issue: str, outcome, record: dict) -> None:
         """Resolve what was predicted for a newly stored draw and feed the predictors."""

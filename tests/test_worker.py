@@ -232,3 +232,31 @@ def test_an_orphaned_embedded_server_is_stopped_before_a_new_one_starts(tmp_path
         assert redis.Redis.from_url(second.url).get("kept") == b"yes"
     finally:
         second.stop()
+
+
+def test_first_start_replays_the_back_filled_history_apart_from_live(settings, r, monkeypatch):
+    from lottery.store import scores
+
+    worker = make_worker(settings.with_(sim_backfill=400), r, FakeClock())
+    result = worker.step("WinGo_1M")
+    # The first step back-filled, predicted the open period, and replayed the 400 draws.
+    assert result.published and result.new_draws == 400
+    totals, facts = scores.read_replay(r, GAME)
+    assert facts["n_draws"] == 400 and facts["through"] == draws.latest_issue(r, "WinGo_1M")
+    assert 0 < facts["seconds"] < 30
+    assert {m: t.n for m, t in totals["markov"].items()}["number"] == 400
+    board = scores.scoreboard(r, "WinGo_1M")
+    assert board["rows"] == []  # live: nothing resolved yet; never merged with the replay
+    replayed = {(row["predictor"], row["market"]): row for row in board["replayed"]["rows"]}
+    assert replayed[("markov", "number")]["n"] == 400
+    assert all(row["verdict"] != "too few draws to judge" for row in replayed.values())
+    # Replayed once: a later step leaves it alone; an import makes the worker replay again.
+    calls = []
+    monkeypatch.setattr("lottery.worker.replay", lambda *a, **k: calls.append(a) or totals)
+    worker.step("WinGo_1M")
+    assert calls == []
+    scores.forget_replay(r, "WinGo_1M")
+    assert scores.scoreboard(r, "WinGo_1M")["replayed"] is None
+    worker.step("WinGo_1M")
+    assert len(calls) == 1 and len(calls[0][1]) == 400
+    assert scores.scoreboard(r, "WinGo_1M")["replayed"]["n_draws"] == 400

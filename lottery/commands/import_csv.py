@@ -16,6 +16,7 @@ from lottery.config import DEFAULT_GAME, Settings, redact_url
 from lottery.games import GAMES, get_game
 from lottery.sources.csv_source import read_csv
 from lottery.store import draws as draw_store
+from lottery.store import scores
 from lottery.store.connection import connect
 from lottery.store.embedded import resolve_redis_url
 
@@ -69,6 +70,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             stored += draw_store.add_draws(r, game, draws[start:start + STORE_CHUNK],
                                            settings.max_draws, conflicts)
         after = draw_store.count(r, game.code)
+        if stored:
+            scores.forget_replay(r, game.code)  # the worker replays the new history
         kept = draw_store.count_present(r, game.code, [d.issue for d in stored])
     except redis.RedisError as exc:
         print(f"import-csv: Redis at {redact_url(url)} failed: {type(exc).__name__}",

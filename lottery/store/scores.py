@@ -6,6 +6,7 @@ Public API (used by the worker, the AI worker and the simulator):
     resolve(r, game_code, issue, outcome) -> int
     get_prediction(r, game_code, issue, predictor) -> dict | None
     scoreboard(r, game_code, window=None) -> dict   (GET /api/accuracy; two round trips)
+    save_replay / read_replay / forget_replay       (the first-start "replayed" record)
 
 Storage is bounded and incremental (see docs/evaluation.md):
 
@@ -14,6 +15,9 @@ Storage is bounded and incremental (see docs/evaluation.md):
 * `eval_totals(game, predictor)`: constant-size counters per market.
 * `eval_cumulative(game, predictor)`: capped list of cumulative snapshots, newest
   first, so "the last N" is one subtraction (no request scans records).
+* `eval_replay(game)`: the replayed record (JSON), kept apart from the live
+  counters and never merged into them: when history is back-filled or imported
+  the worker replays the predictors over it walk-forward (lottery.worker).
 * a family's own per-predictor state kept with the records (WinGo: the colour/size
   insights of the rule learners, `lottery.store.wingo_insights`), through the
   game's `insights()` hook.
@@ -268,6 +272,8 @@ def scoreboard(r, game_code: str, window: int | None = None) -> dict:
     # the only one the anytime-valid guarantee holds for.
     record = read_totals(r, game) if window is not None else None
     body = build(game, read_totals(r, game, window), window, record)
+    if window is None:
+        body["replayed"] = _replayed_board(r, game)
     pipe = r.pipeline(transaction=False)
     pipe.hset(keys.eval_board_cache(game_code), field,
               json.dumps({**body, "version": version}, separators=(",", ":")))
@@ -333,3 +339,62 @@ def _parse_snapshot(game: Game, text: str) -> dict[str, MarketTotals]:
     width = len(SNAPSHOT_FIELDS)
     return {m: MarketTotals(*values[i * width:(i + 1) * width])
             for i, m in enumerate(game.market_names)}
+
+
+# -- the replayed record (first start, imports) -------------------------------------
+def save_replay(r, game: Game, totals: Totals, n_draws: int, through: str | None,
+                seconds: float) -> None:
+    """Store the record of a walk-forward replay over stored history (apart from live)."""
+    body = {"n_draws": n_draws, "through": through, "seconds": round(seconds, 3),
+            "predictors": {name: {m: [t.n, t.hits, t.prob_n, t.ll, t.brier, t.streaks.current_kind,
+                                      t.streaks.current, t.streaks.longest_win,
+                                      t.streaks.longest_loss]
+                                  for m, t in markets.items()}
+                           for name, markets in totals.items()}}
+    pipe = r.pipeline(transaction=True)
+    pipe.set(keys.eval_replay(game.code), json.dumps(body, separators=(",", ":")))
+    pipe.incr(keys.eval_version(game.code))  # the cached boards are stale now
+    pipe.execute()
+
+
+def read_replay(r, game: Game) -> tuple[Totals, dict] | None:
+    """Return (totals, facts) of the stored replayed record, or None."""
+    raw = r.get(keys.eval_replay(game.code))
+    if raw is None:
+        return None
+    body = json.loads(raw)
+    totals: Totals = {}
+    for name, markets in body.pop("predictors").items():
+        totals[name] = {}
+        for m, (n, k, pn, ll, br, kind, cur, bw, bl) in markets.items():
+            totals[name][m] = MarketTotals(n, k, pn, ll, br, Streaks(kind, cur, bw, bl))
+    return totals, body
+
+
+def has_replay(r, game_code: str) -> bool:
+    """Return True when a replayed record is stored for the game."""
+    return bool(r.exists(keys.eval_replay(game_code)))
+
+
+def forget_replay(r, game_code: str) -> None:
+    """Drop the replayed record (new history was imported: the worker replays again)."""
+    pipe = r.pipeline(transaction=True)
+    pipe.delete(keys.eval_replay(game_code))
+    pipe.incr(keys.eval_version(game_code))
+    pipe.execute()
+
+
+def _replayed_board(r, game: Game) -> dict | None:
+    stored = read_replay(r, game)
+    if stored is None:
+        return None
+    totals, facts = stored
+    board = build(game, totals)
+    return {"n_draws": facts["n_draws"], "through": facts["through"],
+            "seconds": facts["seconds"], "alpha": board["alpha"],
+            "alpha_row": board["alpha_row"], "rows": board["rows"], "note": REPLAY_NOTE}
+
+
+REPLAY_NOTE = ("Replayed, not live: the predictors walked forward over history that was back-filled "
+               "or imported, each prediction made from earlier draws only. Kept apart from the "
+               "live record and never merged into it; judged on its own, once.")
