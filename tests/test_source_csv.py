@@ -159,11 +159,16 @@ def test_import_csv_end_to_end_twice_gives_no_duplicates(r, settings, tmp_path, 
         "issue": issue(11), "number": 2, "drawn_at": G.draw_time(issue(11)).isoformat(),
         "source": "csv"}
 
+    from lottery.store import scores
+    scores.save_replay(r, G, {}, 3, issue(12), 0.1)  # what the worker would have replayed
     path.write_text(f"issue,number\n{issue(12)},3\n{issue(13)},4\n")
     assert import_csv.run(cli_args(path), settings) == 0
     out, _ = capsys.readouterr()
     assert "1 new draws stored, 1 of them kept; 1 already present" in out
+    assert not scores.has_replay(r, "WinGo_1M")  # new history: the worker replays again
+    scores.save_replay(r, G, {}, 4, issue(13), 0.1)
     assert import_csv.run(cli_args(path), settings) == 0
+    assert scores.has_replay(r, "WinGo_1M")  # nothing new: the replay stands
     out, _ = capsys.readouterr()
     assert "0 new draws stored, 0 of them kept; 2 already present" in out
     assert "dropped" not in out
