@@ -191,6 +191,35 @@ def test_scoreboard_shows_each_rate_with_its_interval(site, tab):
     expect(panel(page, "audit").locator("tbody tr")).to_have_count(3)
 
 
+def test_scoreboard_shows_the_power_line_and_the_replayed_record_apart(site, tab):
+    for _ in range(31):  # 31 live draws: just past "too few draws to judge"
+        site.step()
+    for width in (390, 1280):
+        page = tab(viewport={"width": width, "height": 900}).page
+        page.goto(site.url + "/")
+        wait_ready(page, "scoreboard")
+        board = panel(page, "scoreboard")
+        live = board.locator('[data-field="rows"] .score-row')
+        expect(live.first).to_contain_text(re.compile(r"anytime \d+\.\d% – \d+\.\d%"))
+        quiet = board.locator('[data-field="rows"] .score-row[data-verdict="no evidence of an edge"]')
+        assert quiet.count() >= 1
+        for i in range(quiet.count()):
+            # 31 draws are too few for any edge to have shown: the line says so.
+            expect(quiet.nth(i).locator('[data-field="power"]')).to_have_text(
+                "With n = 31, no edge over chance could have shown yet.")
+        replayed = board.locator('[data-field="replayed"]')
+        expect(replayed).to_be_visible()
+        expect(replayed.locator("h3")).to_have_text("Replayed record — not live")
+        expect(replayed).to_contain_text("walked forward over 50 back-filled draws")
+        expect(replayed.locator(".score-row")).to_have_count(live.count())
+        expect(replayed.locator('[data-field="power"]').first).to_contain_text("With n = 50,")
+        # In the number market (chance 10%) this n could show a large edge: the line says how large.
+        board.locator('[data-field="market"]').select_option("number")
+        expect(live.first.locator('[data-field="power"]')).to_have_text(re.compile(
+            r"^With n = 31, an edge of \d+ points or more over chance would probably \(80% power\) "
+            r"have shown\.$"))
+
+
 def test_a_stream_disconnect_and_reconnect_misses_nothing(site, tab):
     page = tab().page
     page.goto(site.url + "/")
