@@ -292,3 +292,35 @@ def test_tracebacks_are_folded_into_the_message_and_redacted():
 def test_file_url_follows_the_base_url():
     assert file_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
     assert file_url("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+
+
+def test_stats_carry_the_power_line_and_the_replayed_record_apart(r):
+    from lottery.bot.handlers import replayed_sections
+    from lottery.evaluation.backtest import replay
+
+    game = get_game("WinGo_1M")
+    assert replayed_sections(r, "WinGo_1M") is None
+    import numpy as np
+    digits = np.random.default_rng(4).integers(0, 10, 300).tolist()  # fair history
+    recorder.save_replay(r, game, replay(game, digits, names=["overdue", "markov"]), 300,
+                         "20260301100010100", 0.05)
+    _settle_one(r)
+    draws_, sections = replayed_sections(r, "WinGo_1M")
+    assert draws_ == 300 and [t for t, _ in sections] == ["Predictor: overdue", "Predictor: markov"]
+    big_small = dict(sections[1][1])["Big/Small"]
+    assert big_small["n"] == 300
+    text, more = texts.stats_text("WinGo_1M", scoreboard_sections(r, "WinGo_1M"), "markov",
+                                  False, (draws_, sections))
+    live, _, replayed = text.partition("Replayed, not live")
+    assert "Big/Small: 1/1 hits" in live and "n=300" not in live  # never merged
+    assert "walked forward over 300 back-filled draws" in replayed
+    assert "Predictor: markov" in replayed and "Predictor: overdue" not in replayed
+    assert f"n=300; chance 50.0%" in replayed
+    line = texts.stat_line("Big/Small", big_small)
+    assert big_small["verdict"] == "no evidence of an edge"
+    assert line.splitlines()[1].strip() == big_small["power"]
+    assert big_small["power"].startswith("With n = 300, an edge of ")
+    # With no live record yet, the replayed one is still shown, labelled.
+    text, _ = texts.stats_text("WinGo_1M", [], None, False, (draws_, sections))
+    assert "No settled predictions yet." in text and "Replayed, not live" in text
+    assert texts.verdict_words("better than chance").startswith("better than chance (corrected)")

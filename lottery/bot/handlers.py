@@ -246,9 +246,10 @@ async def stats_button(update: Update, context) -> None:
 
 async def send_stats(update: Update, svc: BotService, code: str, show_all: bool) -> None:
     sections = await svc.call(scoreboard_sections, code)
+    replayed = await svc.call(replayed_sections, code)
     live = await svc.latest_report(code)
     live_name = (live or {}).get("predictor")
-    text, more = texts.stats_text(code, sections, live_name, show_all)
+    text, more = texts.stats_text(code, sections, live_name, show_all, replayed)
     markup = None
     if more:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
@@ -274,6 +275,20 @@ def scoreboard_sections(r, game_code: str) -> list[tuple[str, list[tuple[str, di
     rows = [(label, accuracy[m]) for m, label in texts.market_labels(game_code).items()
             if m in accuracy]
     return [(f"Report predictor: {report.get('predictor', '?')}", rows)] if rows else []
+
+
+def replayed_sections(r, game_code: str) -> tuple[int, list] | None:
+    """Return (draws, sections) of the replayed record on the scoreboard, or None."""
+    try:
+        from lottery.store.scores import scoreboard
+    except ImportError:
+        return None
+    board = scoreboard(r, game_code)
+    replayed = board.get("replayed")
+    if not replayed:
+        return None
+    sections = _from_scoreboard({"game": board["game"], "rows": replayed["rows"]})
+    return (replayed["n_draws"], sections) if sections else None
 
 
 def warm_stats(r, games) -> float:

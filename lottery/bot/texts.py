@@ -72,6 +72,8 @@ def verdict_words(verdict: str | None) -> str:
         return "evidence of an edge (multiple-comparison corrected)"
     if v.startswith("worse"):
         return "worse than chance"
+    if v == "better than chance":  # a lottery market: above chance, and still cannot pay
+        return "better than chance (corrected), but no hit rate can make money in this market"
     if v.startswith("too few"):
         return "too few draws to judge; " + NO_EDGE
     return NO_EDGE
@@ -85,16 +87,20 @@ def stat_line(label: str, row: dict) -> str:
         return f"{label}: no settled predictions yet (chance {pct(chance)})"
     lo, hi = row.get("ci95") or (None, None)
     return (f"{label}: {hits_}/{n} hits = {pct(hits_ / n)} (n={n}; chance {pct(chance)}; "
-            f"95% CI {pct(lo)}–{pct(hi)}) — {verdict_words(row.get('verdict'))}")
+            f"95% CI {pct(lo)}–{pct(hi)}) — {verdict_words(row.get('verdict'))}"
+            + (f"\n  {row['power']}" if row.get("power") else ""))
 
 
 def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]],
-               live: str | None = None, show_all: bool = False) -> tuple[str, bool]:
+               live: str | None = None, show_all: bool = False,
+               replayed: tuple[int, list] | None = None) -> tuple[str, bool]:
     """Return the scoreboard led by the predictor behind the live calls, and whether more
-    predictors were left out (shown by `/stats all`)."""
+    predictors were left out (shown by `/stats all`); `replayed` is (draws, sections) of
+    the replayed record, shown apart."""
     lines = [f"{game_code} scoreboard (all draws are random; chance is the baseline)"]
     if not sections:
         lines.append("No settled predictions yet.")
+        lines += replayed_lines(replayed, live, show_all)
         return "\n".join(lines), False
     lead = next((i for i, (title, _) in enumerate(sections)
                  if live and title.rsplit(": ", 1)[-1] == live), None)
@@ -106,11 +112,27 @@ def stats_text(game_code: str, sections: list[tuple[str, list[tuple[str, dict]]]
             title = f"Live calls come from {title[0].lower()}{title[1:]}"
         lines.append(title)
         lines += [stat_line(label, row) for label, row in rows]
+    lines += replayed_lines(replayed, live, show_all)
     more = len(ordered) - len(shown)
     if more:
         lines += ["", f"{plural(more, 'other predictor')} measured the same way: /stats all "
                       "(or the button) shows them."]
     return "\n".join(lines), bool(more)
+
+
+def replayed_lines(replayed: tuple[int, list] | None, live: str | None,
+                   show_all: bool) -> list[str]:
+    """Return the replayed record's lines (the live predictor's, or every one), apart from live."""
+    if not replayed or not replayed[1]:
+        return []
+    draws, sections = replayed
+    picked = [s for s in sections if show_all or (live and s[0].rsplit(": ", 1)[-1] == live)]
+    lines = ["", f"Replayed, not live: the predictors walked forward over {draws} back-filled "
+                 "draws (each call from earlier draws only). Kept apart from the live record."]
+    for title, rows in picked or sections[:1]:
+        lines.append(title)
+        lines += [stat_line(label, row) for label, row in rows]
+    return lines
 
 
 def fair_pending_text(game_code: str, issue: str, commitment: str, draw_at: str) -> str:
