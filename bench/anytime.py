@@ -17,7 +17,8 @@ live scoreboard is read. It prints the share of paths EVER labelled "edge",
 Then the same for boards of 40 rows (the share of boards with any false label;
 for fixed-n, rows with p < 0.01/40, a subset of Holm's rejections, so its figure
 is a lower bound), the first trial at which a real edge (28% where chance is 10%)
-is labelled, and the detectable edge at 80% power under each rule.
+is labelled, the detectable edge at 80% power under each rule, and the time of
+the worker's first-start replay (lottery.worker.REPLAY_MAX) next to one prediction.
 """
 from __future__ import annotations
 
@@ -213,6 +214,24 @@ def main() -> None:
     for rho in (10, 30, 100, 300, 1_000):
         cells = [seq.detectable_edge(n, 0.1, seq.row_alpha(BOARD), rho=rho) for n in ns]
         print(f"{rho:6g} " + " ".join(f"{100 * c if c else math.nan:8.2f}" for c in cells))
+    print("\nFirst-start replay (WinGo predictors walk forward over back-filled draws), "
+          "next to one period's prediction")
+    from lottery.evaluation.backtest import replay
+    from lottery.games import get_game
+    from lottery.worker import REPLAY_MAX
+    game = get_game("WinGo_1M")
+    preds = game.predictors().build(seed=1)
+    t0 = time.perf_counter()
+    for p in preds:
+        p.predict()
+    one = time.perf_counter() - t0
+    for n in (500, REPLAY_MAX):
+        digits = rng.integers(0, 10, n).tolist()
+        t0 = time.perf_counter()
+        replay(game, digits, seed=1)
+        took = time.perf_counter() - t0
+        print(f"  {n:6d} draws: {took:6.3f} s  ({took / one:,.0f}x one prediction of "
+              f"{1000 * one:.2f} ms; the period is {game.period_seconds} s)")
     print(f"\n({time.perf_counter() - started:.1f} s)")
 
 
