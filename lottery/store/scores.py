@@ -345,7 +345,7 @@ def _parse_snapshot(game: Game, text: str) -> dict[str, MarketTotals]:
 def save_replay(r, game: Game, totals: Totals, n_draws: int, through: str | None,
                 seconds: float) -> None:
     """Store the record of a walk-forward replay over stored history (apart from live)."""
-    body = {"n_draws": n_draws, "through": through, "seconds": round(seconds, 3),
+    body = {"n_draws": n_draws, "through": through, "took_ms": round(1000 * seconds, 1),
             "predictors": {name: {m: [t.n, t.hits, t.prob_n, t.ll, t.brier, t.streaks.current_kind,
                                       t.streaks.current, t.streaks.longest_win,
                                       t.streaks.longest_loss]
@@ -391,7 +391,7 @@ def _replayed_board(r, game: Game) -> dict | None:
     totals, facts = stored
     board = build(game, totals)
     return {"n_draws": facts["n_draws"], "through": facts["through"],
-            "seconds": facts["seconds"], "alpha": board["alpha"],
+            "took_ms": facts["took_ms"], "alpha": board["alpha"],
             "alpha_row": board["alpha_row"], "rows": board["rows"], "note": REPLAY_NOTE}
 
 
