@@ -121,17 +121,24 @@ def test_break_even_rates_follow_the_payouts():
 
 
 def test_verdicts_follow_the_spec_rule():
-    be = break_even("big_small")
-    assert scoreboard.verdict(20, 29, 0.5, be, 0.0)[0] == scoreboard.TOO_FEW
-    # Significant and the lower bound clears break-even: edge.
-    assert scoreboard.verdict(700, 1000, 0.5, be, 1e-9)[0] == scoreboard.EDGE
-    # Significant but the lower bound is under break-even: no usable edge.
-    verdict, text = scoreboard.verdict(5150, 10000, 0.5, be, 1e-3)
+    from lottery.evaluation import sequential
+    market = get_game("WinGo_1M").market("big_small")
+    be = market.break_even
+
+    def judge(k, n):
+        [v] = sequential.verdict([(k, n, 0.5, be)])
+        return v.label, scoreboard.verdict_text(v, k, n, market, 1)
+
+    assert judge(20, 29)[0] == scoreboard.TOO_FEW
+    # The anytime lower bound clears break-even: edge.
+    assert judge(700, 1000)[0] == scoreboard.EDGE
+    # Above chance by the anytime test but not above break-even: no usable edge, said so.
+    verdict, text = judge(5200, 10000)
     assert verdict == scoreboard.NO_EDGE and "not clearly above the break-even" in text
-    # A clear lower bound without a significant Holm p-value is not an edge either.
-    assert scoreboard.verdict(700, 1000, 0.5, be, 0.02)[0] == scoreboard.NO_EDGE
-    assert scoreboard.verdict(400, 1000, 0.5, be, 1.0)[0] == scoreboard.WORSE
-    verdict, text = scoreboard.verdict(510, 1000, 0.5, be, 0.3)
+    # A one-look p-value under 0.01 is not enough (545 of 1000: p = 0.0027).
+    assert binomial_p_value(545, 1000, 0.5) < 0.01 and judge(545, 1000)[0] == scoreboard.NO_EDGE
+    assert judge(400, 1000)[0] == scoreboard.WORSE
+    verdict, text = judge(510, 1000)
     assert verdict == scoreboard.NO_EDGE and "n=1000" in text and "chance 50.0%" in text
 
 

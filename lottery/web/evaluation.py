@@ -39,11 +39,14 @@ OPENAPI_PATHS = {
     "/api/accuracy": {"get": {
         "summary": "Honest scoreboard: every predictor and market against chance (SPEC 5)",
         "parameters": [_GAME, {"name": "window", "in": "query", "description":
-                               "the last N resolved predictions (default: all kept)",
+                               "the last N resolved predictions (default: all kept); "
+                               "descriptive: verdicts judge the full record",
                                "schema": {"type": "integer", "minimum": 1,
                                           "maximum": WINDOW_MAX}}],
-        "responses": {"200": {"description": "{game, window, n_draws, alpha, min_n, rows[], "
-                                             "generated_at, note}"}, "400": _ERR}}},
+        "responses": {"200": {"description": "{game, window, n_draws, alpha, alpha_row, min_n, "
+                                             "method, rows[] (with anytime_ci; power on rows "
+                                             "with no evidence of an edge), replayed{rows[]} "
+                                             "or null, generated_at, note}"}, "400": _ERR}}},
     "/api/audit": {"get": {
         "summary": "Randomness audit of the draw stream (the game's own tests, e.g. WinGo: digit "
                    "uniformity, runs of sizes, lag-1 independence)",
