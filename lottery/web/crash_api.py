@@ -233,3 +233,25 @@ def enter_rounds():
         made.append(draw)
     stored = draws.add_draws(r, game, made, get_settings().max_draws)
     return jsonify({"game": game.code, "stored": [d.issue for d in stored]}), 201
+
+
+_PAGING = [{"name": "skip", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+           {"name": "limit", "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}]
+_BAD = {"description": "bad input: {error, message}"}
+OPENAPI_PATHS = {
+    "/games/": {"get": {"summary": "Recent crash rounds in the streak API's game fields",
+                        "parameters": _PAGING, "responses": {"200": {"description": "rounds"}}}},
+    "/streaks/": {"get": {"summary": "Completed 10x streaks, newest first",
+                          "parameters": _PAGING, "responses": {"200": {"description": "streaks"}}}},
+    "/predictions/": {
+        "get": {"summary": "Streak predictions recorded before each 10x streak, with results",
+                "parameters": _PAGING, "responses": {"200": {"description": "predictions"}}},
+        "post": {"summary": "Length class odds of the next 10x streak (the fair geometric)",
+                 "responses": {"200": {"description": "prediction"}, "400": _BAD}}},
+    "/api/crash/rounds": {"post": {
+        "summary": "Store crash rounds entered by hand (admin): round_id, multiplier or "
+                   "hash + profile, optional time; one bad round stores none",
+        "responses": {"201": {"description": "stored round ids"}, "400": _BAD,
+                      "401": _BAD, "403": _BAD}}},
+}
