@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Mapping
 
 DEFAULT_GAME = "WinGo_1M"
+DEFAULT_GAMES = (DEFAULT_GAME, "Crash")  # what `up` follows when GAMES is unset
 # gunicorn's worker_connections (gunicorn.conf.py reads it here): the real cap of open
 # connections per web process. Event streams may hold all but SSE_RESERVE of them, so
 # ordinary requests (health checks, /api/prediction) always find a free slot.
@@ -132,7 +133,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # origins allowed to call /api/* and /health from a browser
     environment: str = "local"  # "railway" when Railway set RAILWAY_ENVIRONMENT (upstream field)
     # Games and draw source
-    games: tuple[str, ...] = (DEFAULT_GAME,)
+    games: tuple[str, ...] = DEFAULT_GAMES
     source: str = "simulated"
     source_url: str | None = None
     source_list_path: str = "data.list"
@@ -174,7 +175,7 @@ class Settings:
 
                 load_dotenv(override=False)
             env = os.environ
-        games = _list(env, "GAMES", DEFAULT_GAME) or (DEFAULT_GAME,)
+        games = _list(env, "GAMES", ",".join(DEFAULT_GAMES)) or DEFAULT_GAMES
         from lottery.games import get_game  # local: games imports nothing from config
 
         for code in games:

@@ -59,6 +59,11 @@ def commitments(game: str) -> str:
 
 
 
+def feed_info(game: str) -> str:
+    """Hash of a simulated feed's public facts (a crash chain's published final hash, salt)."""
+    return game_prefix(game) + "fair:feed"
+
+
 def latest_prediction(game: str) -> str:
     """JSON report of the newest prediction for this game (bytes served as-is)."""
     return game_prefix(game) + "prediction:latest"

@@ -301,7 +301,8 @@ def build_source(settings: Settings, r) -> Source:
     if forget_shared_secret(r):
         log.warning("deleted the feed secret an older version stored in Redis; "
                     "draws now come from the new secret")
-    return SimulatedSource(secret, backfill=settings.sim_backfill, max_draws=settings.max_draws)
+    return SimulatedSource(secret, backfill=settings.sim_backfill, max_draws=settings.max_draws,
+                           connection=r)
 
 
 # -- CLI: python -m lottery worker --------------------------------------------------

@@ -59,7 +59,8 @@ def settings(redis_url, tmp_path):
     """Settings for tests: real Redis, a temp data folder, a fixed simulator secret."""
     return Settings.from_env({}, dotenv=False).with_(
         redis_url=redis_url, data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN,
-        sim_secret="test-secret", sim_backfill=50)
+        sim_secret="test-secret", sim_backfill=50,
+        games=("WinGo_1M",))  # one game unless a test asks for more (the default adds Crash)
 
 
 def make_app(settings, r):

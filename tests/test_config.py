@@ -10,7 +10,7 @@ from lottery.logs import RedactSecrets, secret_values
 
 def test_defaults():
     s = Settings.from_env({}, dotenv=False)
-    assert s.port == 5000 and s.games == ("WinGo_1M",) and s.source == "simulated"
+    assert s.port == 5000 and s.games == ("WinGo_1M", "Crash") and s.source == "simulated"
     assert s.redis_url is None and str(s.data_dir) == "data"
 
 
@@ -90,3 +90,16 @@ def test_every_variable_is_documented():
     for name in sorted(names):
         assert f"`{name}`" in readme, f"{name} missing from the README's configuration table"
         assert f"{name}=" in example, f"{name} missing from .env.example"
+
+
+def test_default_games_are_documented_as_defaults():
+    """`up` follows WinGo_1M and Crash by default; the README and .env.example say so."""
+    from pathlib import Path
+
+    from lottery.config import DEFAULT_GAMES
+
+    root = Path(__file__).resolve().parents[1]
+    shown = ",".join(DEFAULT_GAMES)
+    assert Settings.from_env({}, dotenv=False).games == DEFAULT_GAMES == ("WinGo_1M", "Crash")
+    assert f"| `GAMES` | `{shown}` |" in (root / "README.md").read_text()
+    assert f"# GAMES={shown} " in (root / ".env.example").read_text()

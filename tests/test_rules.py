@@ -5,6 +5,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from lottery.games import GAMES, get_game
+
+WINGO_CODES = sorted(c for c, g in GAMES.items() if g.family == "wingo")  # period-clock games
 from lottery.games import wingo
 
 
@@ -45,7 +47,7 @@ def test_upstream_issue_shape_and_midnight_rollover():
     assert g.issue_at(datetime(2025, 8, 28, 4, 55, 30, tzinfo=timezone.utc)) == "20250828100010296"
 
 
-@given(code=st.sampled_from(sorted(GAMES)),
+@given(code=st.sampled_from(WINGO_CODES),
        when=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1),
                          timezones=st.just(timezone.utc)))
 def test_clock_and_successor_agree(code, when):

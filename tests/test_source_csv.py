@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from lottery.games import GAMES, get_game
+
+WINGO_CODES = sorted(c for c, g in GAMES.items() if g.family == "wingo")  # period-clock games
 from lottery.commands import import_csv
 from lottery.sources.csv_source import read_csv
 from lottery.store import draws as draw_store
@@ -123,7 +125,7 @@ def test_read_csv_never_raises_and_reports_real_lines(text):
 @given(rows=st.lists(st.tuples(st.dates(min_value=date(2001, 1, 1), max_value=date(2080, 1, 1)),
                                st.integers(1, 2880), st.integers(0, 9)),
                      max_size=25, unique_by=lambda t: (t[0], t[1])),
-       code=st.sampled_from(sorted(GAMES)), swap=st.booleans())
+       code=st.sampled_from(WINGO_CODES), swap=st.booleans())
 def test_valid_rows_round_trip(rows, code, swap):
     game = get_game(code)
     rows = list({(d, min(s, game.periods_per_day)): n for d, s, n in rows}.items())

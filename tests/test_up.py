@@ -38,6 +38,15 @@ def test_up_serves_a_prediction_then_stops_and_keeps_history(tmp_path):
             assert report["next_issue"] and len(report["prediction"]["numbers"]) == 3
             drawn = c.get("/api/status").json()["games"]["WinGo_1M"]["draws"]
             assert drawn >= 30
+            # Crash is followed by default too: its back-filled rounds are predicted and verifiable.
+            for _ in range(100):
+                crash = c.get("/api/prediction?game=Crash")
+                if crash.status_code == 200:
+                    break
+                up.wait_for("Crash: predicted", timeout=30)
+            assert int(crash.json()["next_issue"]) > 1
+            proof = c.get("/api/fairness/1?game=Crash").json()
+            assert proof["verified"] and proof["terminal_matches"]
     finally:
         rc = up.stop()
     output = "".join(up.seen)

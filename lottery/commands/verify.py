@@ -5,7 +5,7 @@ import sys
 
 from lottery.config import DEFAULT_GAME
 from lottery.games import get_game
-from lottery.sources.simulated import verify_draw
+from lottery.sources.simulated import feed_facts, verify_draw
 from lottery.store import draws
 from lottery.store.connection import connect
 from lottery.store.embedded import resolve_redis_url
@@ -35,13 +35,16 @@ def run(args, settings) -> int:
         print(f"error: no settled draw {args.issue} for {game.code}", file=sys.stderr)
         return 2
     prev = draws.get_draw(r, game.code, game.previous_issue(args.issue))
-    result = verify_draw(record, game.code, prev)
+    result = verify_draw(record, game.code, prev, feed_facts(r, game.code))
     print(f"game {game.code} issue {args.issue}")
     print(f"  seed        {record.get('seed')}")
     print(f"  commitment  {record.get('commitment')}")
     stored = game.encode_outcome(game.decode_outcome(record))
     for field, value in stored.items():
         print(f"  stored {field} {value}, recomputed {result.get('recomputed_' + field)}")
+    for name in ("terminal_hash", "chain_position"):
+        if name in result:
+            print(f"  {name.replace('_', ' '):<11} {result[name]}")
     for check in [k for k in result if k.endswith("_matches")]:
         print(f"  {check.replace('_', ' ')}: {'yes' if result[check] else 'NO'}")
     print("VERIFIED" if result["verified"] else f"NOT VERIFIED {result.get('reason', '')}")

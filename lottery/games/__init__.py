@@ -6,10 +6,11 @@ family's own modules knows its rules: a new game is a new module.
 """
 from __future__ import annotations
 
-from lottery.games import wingo
+from lottery.games import crash, wingo
 from lottery.games.base import Draw, Game, Market
 
 GAMES: dict[str, Game] = dict(wingo.VARIANTS)
+GAMES.update(crash.VARIANTS)
 
 
 def get_game(code: str) -> Game:

@@ -104,6 +104,9 @@ class Game:
     ai_path: ClassVar[str] = ""  # the AI worker's adapter (prompt, parser, record)
     bot_path: ClassVar[str] = ""  # the bot's messages about this family's outcomes and calls
     page: ClassVar[PageConfig | None] = None
+    # "module:Class" of the simulated source's own feed for this family (rounds paced by
+    # the feed, not a clock); empty: the generic seed chain per span.
+    sim_feed_path: ClassVar[str] = ""
 
     # -- schedule (delegated so callers say game.next_issue(...)) -----------------
     def parse_issue(self, issue: str):
@@ -179,6 +182,10 @@ class Game:
     def fair_formula(self) -> str:
         """Return the fair feed's formula in words, for proofs and the CLI."""
         raise NotImplementedError
+
+    def proof(self, record: Mapping, feed: Mapping) -> dict:
+        """Return family-specific proof fields of a stored simulated draw (feed: its public facts)."""
+        return {}
 
     def raw_outcome(self, row: Mapping) -> Any:
         """Return the raw outcome of an imported row (the single field, or the fields)."""
@@ -268,6 +275,10 @@ class Game:
     def ai(self):
         """Return the family's AI adapter, or None when the AI does not play this game."""
         return _load(self.ai_path) if self.ai_path else None
+
+    def sim_feed(self):
+        """Return the family's simulated feed class, or None (the generic seed chain)."""
+        return _load(self.sim_feed_path) if self.sim_feed_path else None
 
     def sim_sessions(self):
         """Return the live simulator's session rules for this game, or None (no live sessions)."""

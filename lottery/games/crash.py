@@ -538,6 +538,25 @@ def settle(bet: Any, stake: float, multiplier: Any) -> float:
 
 # -- the game --------------------------------------------------------------------------------------
 SIM_SALT = "lottery-crash-simulated-feed"  # public: the secret is the chain's terminal seed
+CHAIN_LENGTH = 100_000  # rounds per simulated hash chain (about three weeks of play)
+
+
+@dataclass(frozen=True)
+class ChainedRounds(RoundSchedule):
+    """Round ids 1, 2, ...; the simulated feed plays them from hash chains of `chain_length` rounds."""
+
+    chain_length: int = CHAIN_LENGTH
+
+    def chain_index(self, issue: str) -> int:
+        """Return which chain (0, 1, ...) a round belongs to."""
+        return max(self.parse_issue(issue) - 1, 0) // self.chain_length
+
+    def chain_id(self, issue: str) -> str:
+        return str(self.chain_index(issue))
+
+    def chain_span(self, issue: str) -> tuple[int, int]:
+        first = self.chain_index(issue) * self.chain_length + 1
+        return first, first + self.chain_length - 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -546,14 +565,20 @@ class Crash(Game):
 
     code: str = "Crash"
     salt: str = SIM_SALT  # the simulated feed's HMAC key (public, like a platform's salt)
-    schedule: RoundSchedule = field(default_factory=RoundSchedule)
+    schedule: ChainedRounds = field(default_factory=ChainedRounds)
 
     family = "crash"
     label = "Crash"
     markets = MARKETS
     bets = BETS
     outcome_fields = ("multiplier",)
-    # predictors_path, report_path and page come with the crash predictors and board.
+    issue_columns = ("round_id", "issue", "round", "game_id")
+    time_columns = ("time", "drawn_at", "created_at")
+    predictors_path = "lottery.predictors.crash:PREDICTOR_SET"
+    report_path = "lottery.reports.crash:REPORT"
+    audit_path = "lottery.evaluation.crash_audit:audit_multipliers"
+    sim_feed_path = "lottery.sources.crash_feed:CrashFeed"
+    default_bet = "2x"
 
     def __hash__(self):
         return hash(self.code)
@@ -588,6 +613,21 @@ class Crash(Game):
     def fair_outcome(self, seed: bytes, issue: str) -> float:
         """Return the multiplier of a revealed round hash (32 bytes; the round id is not an input)."""
         return self.profile.multiplier(bytes(seed).hex())
+
+    def proof(self, record: Mapping, feed: Mapping) -> dict:
+        """Return what a verifier needs beyond the generic checks: hash, salt, profile, chain end."""
+        out = {"hash": record.get("seed"), "salt": self.salt, "profile": "bustabit_v2 formula",
+               "link": "previous round hash = SHA256(this hash's 32 bytes)"}
+        seed, issue = record.get("seed"), record.get("issue")
+        chain = self.schedule.chain_id(issue) if issue else None
+        terminal = feed.get(f"terminal:{chain}") if chain is not None else None
+        if seed and terminal:
+            first, _ = self.schedule.chain_span(issue)
+            steps = self.issue_ordinal(issue) - first + 1
+            out["terminal_hash"] = terminal
+            out["chain_position"] = steps
+            out["terminal_matches"] = hash_to_terminal(seed, steps) == terminal
+        return out
 
     def fair_formula(self) -> str:
         return (f"h = HMAC_SHA256(key=salt '{self.salt}', msg=the round hash's 32 bytes); "

@@ -53,21 +53,38 @@ class SimulatedSource:
 
     name = "simulated"
 
-    def __init__(self, secret: str, backfill: int = 500, max_draws: int = 100_000):
+    def __init__(self, secret: str, backfill: int = 500, max_draws: int = 100_000,
+                 connection=None):
         if not secret:
             raise ValueError("the simulated source needs a server secret")
         self._secret = secret
         self.backfill = backfill
         self.max_draws = max_draws
+        self._connection = connection  # for feeds that pace rounds from stored ones
+        self._feeds: dict = {}
+
+    def _feed(self, game: Game):
+        """Return the family's own feed for a game (crash rounds), or None."""
+        if game.code not in self._feeds:
+            make = game.sim_feed()
+            self._feeds[game.code] = make and make(self._secret, game, self._connection,
+                                                   self.backfill, self.max_draws)
+        return self._feeds[game.code]
 
     def seed(self, game: Game, issue: str) -> str:
         """Return the (secret until drawn) seed of an issue, hex."""
+        feed = self._feed(game)
+        if feed is not None:
+            return feed.seed(game, issue)
         first, last = game.schedule.chain_span(issue)
         chain = _chain(self._secret, game.code, game.schedule.chain_id(issue), last - first + 1)
         return chain[game.issue_ordinal(issue) - first].hex()
 
     def commitment(self, game: Game, issue: str) -> str:
         """Return the public commitment to an issue's seed."""
+        feed = self._feed(game)
+        if feed is not None:
+            return feed.commitment(game, issue)
         return commitment_of(self.seed(game, issue))
 
     def draw(self, game: Game, issue: str) -> Draw:
@@ -80,6 +97,9 @@ class SimulatedSource:
     def fetch(self, game: Game, after_issue: str | None, until_issue: str,
               now: datetime) -> list[Draw]:
         """Return every draw after `after_issue` up to `until_issue` (bounded back-fill)."""
+        feed = self._feed(game)
+        if feed is not None:
+            return feed.fetch(game, after_issue, until_issue, now)
         until = game.issue_ordinal(until_issue)
         if game.draw_time(until_issue) > now:
             raise ValueError(f"{until_issue} is not drawn yet")
@@ -130,8 +150,18 @@ def forget_shared_secret(r) -> bool:
     return bool(r.delete(keys.LEGACY_SIM_SECRET))
 
 
-def verify_draw(record: dict, game_code: str, previous: dict | None = None) -> dict:
-    """Check a stored simulated draw: commitment, recomputed outcome and chain link."""
+def feed_facts(r, game_code: str) -> dict:
+    """Return a feed's published facts (a crash chain's final hashes, its salt), decoded."""
+    return {k.decode(): v.decode() for k, v in r.hgetall(keys.feed_info(game_code)).items()}
+
+
+def verify_draw(record: dict, game_code: str, previous: dict | None = None,
+                feed: dict | None = None) -> dict:
+    """Check a stored simulated draw: commitment, recomputed outcome and chain link.
+
+    `feed` holds the feed's published facts (keys.feed_info) for the family's own
+    checks, such as a crash round's walk to its chain's published final hash.
+    """
     seed = record.get("seed")
     if not seed:
         return {"verified": False, "reason": "this draw has no revealed seed (not simulated)"}
@@ -147,5 +177,6 @@ def verify_draw(record: dict, game_code: str, previous: dict | None = None) -> d
     if (previous is not None and previous.get("seed")
             and game.same_chain(previous["issue"], record["issue"])):
         out["chain_link_matches"] = record.get("commitment") == previous["seed"]
+    out.update(game.proof(record, feed or {}))
     out["verified"] = all(v for k, v in out.items() if k.endswith("_matches"))
     return out

@@ -13,6 +13,7 @@ from lottery.ai import store
 from lottery.games import GAMES
 from lottery.store.predictions import patch_reports
 from lottery.web.auth import require_admin
+from lottery.web.errors import ApiError
 from lottery.web.context import get_game_arg, get_int_arg, get_redis, get_settings
 
 bp = Blueprint("ai_api", __name__)
@@ -40,7 +41,10 @@ def ai_prediction():
 @bp.get("/api/ai_big_small_accuracy")
 def ai_big_small_accuracy():
     """Return the AI's resolved record against chance, with upstream's status and message."""
-    body = store.accuracy(get_redis(), get_game_arg().code)
+    game = get_game_arg()
+    if game.ai() is None:
+        raise ApiError(404, "ai_not_available", f"the AI worker does not predict {game.code}")
+    body = store.accuracy(get_redis(), game.code)
     n = body["total_predictions"]
     # Upstream's status codes by sample size; the message says what the figure is worth.
     status = ("no_data" if n == 0 else "early_data" if n < 3 else "limited_data" if n < 10

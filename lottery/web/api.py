@@ -12,7 +12,7 @@ from lottery import __version__, keys
 from lottery.config import DEFAULT_GAME
 from lottery.ai import store as ai_store
 from lottery.games import GAMES
-from lottery.sources.simulated import verify_draw
+from lottery.sources.simulated import feed_facts, verify_draw
 from lottery.store import draws, heartbeat
 from lottery.web.context import (get_fast_redis, get_game_arg, get_paging, get_redis,
                                  get_service, get_settings)
@@ -182,7 +182,7 @@ def fairness(issue: str):
         raise ApiError(409, "not_simulated",
                        f"{issue} came from the {record.get('source')} source: no seed to reveal")
     previous = draws.get_draw(r, game.code, game.previous_issue(issue))
-    check = verify_draw(record, game.code, previous)
+    check = verify_draw(record, game.code, previous, feed_facts(r, game.code))
     return jsonify({**base, "status": "settled", "commitment": record.get("commitment"),
                     "seed": record["seed"],
                     **game.encode_outcome(game.decode_outcome(record)),

@@ -1,0 +1,95 @@
+"""The Aviator app's engine: trend, volatility, momentum, mean reversion and cycle signals.
+
+The app mixed these into a "predicted multiplier" and a "confidence" that was
+no probability. Here the mixed signal s moves each target's log-odds away from
+the null, logit P(X >= m) = logit(0.99 / m) + b_m * s, and b_m is learned
+online from the rounds already settled (stochastic gradient on log loss,
+walk-forward: a round's outcome only ever updates the weights after it was
+predicted). On fair rounds b_m stays near 0 and the forecasts near the null.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from lottery.predictors.crash.base import (NULL_REACH, TARGET_CENTS, CrashCall, RunTracker,
+                                           cents_of, clip, geometric_streak)
+
+MARKETS = tuple(NULL_REACH)
+WEIGHTS = {"trend": 0.3, "volatility": 0.15, "momentum": 0.25, "mean_reversion": 0.2,
+           "cycle": 0.1}  # the app's mix
+SHORT, MEDIUM, LONG = 3, 10, 200
+LEARNING_RATE = 0.005
+MAX_WEIGHT = 2.0
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+
+class EnginePredictor:
+    """Signals of the recent ln X series, turned into calibrated probabilities per target."""
+
+    name, probabilistic = "engine", True
+
+    def __init__(self):
+        self.recent: deque[float] = deque(maxlen=MEDIUM * 2)
+        self.long_mean = 0.99  # E[ln X] of fair rounds is about 0.99 - 0.01 ... start near it
+        self.long_var = 1.0
+        self.decay = 1 - 1 / LONG
+        self.b = [0.0] * len(TARGET_CENTS)
+        self.logit0 = [_logit(NULL_REACH[m]) for m in MARKETS]
+        self.last_signal: float | None = None
+        self.tracker = RunTracker()
+
+    def signals(self) -> dict[str, float]:
+        """Return the five signals of the recent rounds, in standard units."""
+        xs = list(self.recent)
+        if len(xs) < MEDIUM:
+            return {k: 0.0 for k in WEIGHTS}
+        sd = math.sqrt(self.long_var) or 1.0
+        last = xs[-MEDIUM:]
+        mean_m = sum(last) / MEDIUM
+        mean_s = sum(xs[-SHORT:]) / SHORT
+        # Least-squares slope over the last MEDIUM rounds, per round.
+        t_mean = (MEDIUM - 1) / 2
+        slope = sum((t - t_mean) * (v - mean_m) for t, v in enumerate(last)) / \
+            sum((t - t_mean) ** 2 for t in range(MEDIUM))
+        vol = math.sqrt(sum((v - mean_m) ** 2 for v in last) / (MEDIUM - 1))
+        centred = [v - self.long_mean for v in xs]
+        lag = 2  # the app's "cycle": does the round two back repeat?
+        cycle = centred[-lag] * (sum(a * b for a, b in zip(centred[lag:], centred[:-lag]))
+                                 / max(sum(c * c for c in centred), 1e-9))
+        return {"trend": slope * MEDIUM / sd, "volatility": (vol - sd) / sd,
+                "momentum": (mean_s - mean_m) / sd, "mean_reversion": (self.long_mean - mean_m) / sd,
+                "cycle": cycle / sd}
+
+    def _signal(self) -> float:
+        return sum(WEIGHTS[k] * v for k, v in self.signals().items())
+
+    def update(self, outcome) -> None:
+        x = cents_of(outcome)
+        if self.last_signal is not None:
+            s = self.last_signal
+            for i, c in enumerate(TARGET_CENTS):
+                p = _sigmoid(self.logit0[i] + self.b[i] * s)
+                grad = (p - (1.0 if x >= c else 0.0)) * s
+                self.b[i] = max(-MAX_WEIGHT, min(MAX_WEIGHT, self.b[i] - LEARNING_RATE * grad))
+        lx = math.log(x / 100)
+        self.long_mean = self.decay * self.long_mean + (1 - self.decay) * lx
+        self.long_var = self.decay * self.long_var + (1 - self.decay) * (lx - self.long_mean) ** 2
+        self.recent.append(lx)
+        self.tracker.update(x)
+        self.last_signal = None
+
+    def predict(self) -> CrashCall:
+        s = self._signal()
+        self.last_signal = s
+        reach = {m: clip(_sigmoid(self.logit0[i] + self.b[i] * s)) for i, m in enumerate(MARKETS)}
+        p10 = reach.get("reach_10x", NULL_REACH.get("reach_10x", 0.099))
+        return CrashCall(self.name, reach, self.tracker.run, geometric_streak(p10),
+                         {"signal": round(s, 4)})
