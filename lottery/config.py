@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Mapping
 
 DEFAULT_GAME = "WinGo_1M"
-DEFAULT_GAMES = (DEFAULT_GAME, "Crash")  # what `up` follows when GAMES is unset
+DEFAULT_GAMES = (DEFAULT_GAME, "Crash", "Powerball")  # what `up` follows when GAMES is unset
 # gunicorn's worker_connections (gunicorn.conf.py reads it here): the real cap of open
 # connections per web process. Event streams may hold all but SSE_RESERVE of them, so
 # ordinary requests (health checks, /api/prediction) always find a free slot.

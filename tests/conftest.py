@@ -60,7 +60,7 @@ def settings(redis_url, tmp_path):
     return Settings.from_env({}, dotenv=False).with_(
         redis_url=redis_url, data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN,
         sim_secret="test-secret", sim_backfill=50,
-        games=("WinGo_1M",))  # one game unless a test asks for more (the default adds Crash)
+        games=("WinGo_1M",))  # one game unless a test asks for more (the default adds Crash, Powerball)
 
 
 def make_app(settings, r):

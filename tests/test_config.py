@@ -10,7 +10,7 @@ from lottery.logs import RedactSecrets, secret_values
 
 def test_defaults():
     s = Settings.from_env({}, dotenv=False)
-    assert s.port == 5000 and s.games == ("WinGo_1M", "Crash") and s.source == "simulated"
+    assert s.port == 5000 and s.games == ("WinGo_1M", "Crash", "Powerball") and s.source == "simulated"
     assert s.redis_url is None and str(s.data_dir) == "data"
 
 

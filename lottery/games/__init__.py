@@ -6,11 +6,12 @@ family's own modules knows its rules: a new game is a new module.
 """
 from __future__ import annotations
 
-from lottery.games import crash, wingo
+from lottery.games import crash, pick, wingo
 from lottery.games.base import Draw, Game, Market
 
 GAMES: dict[str, Game] = dict(wingo.VARIANTS)
 GAMES.update(crash.VARIANTS)
+GAMES.update(pick.VARIANTS)  # Powerball, EuroMillions
 
 
 def get_game(code: str) -> Game:

@@ -103,6 +103,9 @@ class Game:
     backtest_scorer_path: ClassVar[str] = ""
     ai_path: ClassVar[str] = ""  # the AI worker's adapter (prompt, parser, record)
     bot_path: ClassVar[str] = ""  # the bot's messages about this family's outcomes and calls
+    # "module:function(lines, game, now) -> (draws, [(line, reason)])": the family's own
+    # CSV formats; empty: the generic `issue,<outcome fields>[,drawn_at]` reader.
+    csv_path: ClassVar[str] = ""
     page: ClassVar[PageConfig | None] = None
     # "module:Class" of the simulated source's own feed for this family (rounds paced by
     # the feed, not a clock); empty: the generic seed chain per span.
@@ -153,6 +156,10 @@ class Game:
         """Return the seconds between the previous issue's draw and this one's (None: unknown)."""
         this, before = self.draw_time(issue), self.draw_time(self.previous_issue(issue))
         return (this - before).total_seconds() if this and before else None
+
+    def history_start(self) -> str | None:
+        """Return the oldest issue a simulated back-fill may reach (None: no floor)."""
+        return None
 
     def same_chain(self, a: str, b: str) -> bool:
         """Return True when two issues belong to one simulated seed chain."""
@@ -283,6 +290,10 @@ class Game:
     def sim_sessions(self):
         """Return the live simulator's session rules for this game, or None (no live sessions)."""
         return _load(self.sim_sessions_path) if self.sim_sessions_path else None
+
+    def csv_reader(self):
+        """Return the family's CSV reader, or None (the generic reader applies)."""
+        return _load(self.csv_path) if self.csv_path else None
 
     def backtest_scorer(self):
         """Return the family's vectorised backtest scorer class, or None (score one by one)."""

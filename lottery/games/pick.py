@@ -17,14 +17,37 @@ import hashlib
 import hmac
 import math
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from fractions import Fraction
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from lottery.games.base import Game, Market, PageConfig
+from lottery.games.base import Game, Market, PageConfig, _load
 from lottery.games.schedule import CalendarEra, CalendarSchedule
 
 Outcome = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+class PickOutcome(tuple):
+    """An outcome `(whites, bonus)` that remembers the start of its draw date's era.
+
+    The seam scores and audits outcomes without their issue; the era travels
+    with the outcome (and in the stored record) so the prize table and the
+    matrix are always the draw date's, never guessed from the numbers. It is
+    equal to the plain tuple of its balls.
+    """
+
+    era: date | None
+
+    def __new__(cls, whites: Sequence[int], bonus: Sequence[int] | None = None,
+                era: date | None = None):
+        if bonus is None:  # built from one iterable of the two parts (copy.deepcopy, asdict)
+            whites, bonus = whites
+        self = super().__new__(cls, (tuple(whites), tuple(bonus)))
+        self.era = era
+        return self
+
+    def __getnewargs__(self):
+        return self[0], self[1], self.era
 
 
 # -- the family as data -------------------------------------------------------------
@@ -274,11 +297,21 @@ class PickLottery(Game):
 
     family = "pick"
     outcome_fields = ("whites", "bonus")
-    predictors_path = "lottery.predictors.pick:PREDICTOR_SET"
-    report_path = "lottery.pick_report:build_report"
+    predictors_path = "lottery.predictors.pick:predictor_set"
+    report_path = "lottery.reports.pick:REPORT"
+    audit_path = "lottery.evaluation.pick_audit:audit"
+    csv_path = "lottery.games.pick_csv:read_draws"
     page = PageConfig(template="pick.html", title="Pick lotteries",
                       panels=("draws", "countdown", "insights", "tickets", "checker"))
     bets = ()  # a bet is a ticket: settle(ticket, stake, outcome)
+
+    def predictors(self):
+        """Return the ticket modes of this lottery (they play its current matrix)."""
+        return _load(self.predictors_path)(self)
+
+    def audit(self, outcomes) -> dict:
+        """Return the audit of outcomes (oldest first): the current era's tests."""
+        return _load(self.audit_path)(self, outcomes)
 
     def __post_init__(self):
         object.__setattr__(self, "markets", self._markets(self.current_era))
@@ -294,6 +327,13 @@ class PickLottery(Game):
     def current_era(self) -> Era:
         return self.eras[-1]
 
+    def history_start(self) -> str:
+        """Return the first draw date of the current era: a back-fill never crosses eras."""
+        day = self.current_era.start
+        while not self.schedule.is_draw_day(day):
+            day += timedelta(days=1)
+        return day.isoformat()
+
     def era_for(self, day: date | str) -> Era:
         """Return the era in force on a draw date, or raise ValueError before the first."""
         if isinstance(day, str):
@@ -307,9 +347,10 @@ class PickLottery(Game):
                              f"{self.code} ({self.eras[0].start.isoformat()})")
         return found
 
-    def _era_of(self, issue: Any) -> Era:
+    def _era_of(self, issue: Any, outcome: Any = None) -> Era:
         if issue is None:
-            return self.current_era
+            era_start = getattr(outcome, "era", None)
+            return self.era_for(era_start) if era_start is not None else self.current_era
         if isinstance(issue, date):
             return self.era_for(issue)
         return self.era_for(self.schedule.parse_issue(self.canonical_issue(issue)))
@@ -325,6 +366,8 @@ class PickLottery(Game):
         """
         if isinstance(raw, Mapping):
             issue = issue if issue is not None else (raw.get("draw_date") or raw.get("issue"))
+            if issue is None and raw.get("era"):
+                issue = date.fromisoformat(str(raw["era"]))  # a stored record's era
         era = self._era_of(issue)
         if (isinstance(raw, tuple) and len(raw) == 2
                 and all(isinstance(part, (tuple, list)) for part in raw)):
@@ -345,7 +388,8 @@ class PickLottery(Game):
                 raise ValueError(f"expected {era.whites} whites then {era.bonus} "
                                  f"{self.bonus_name}, got {len(balls)} numbers")
             whites, bonus = balls[:era.whites], balls[era.whites:]
-        return self.check_balls(whites, bonus, era)
+        whites, bonus = self.check_balls(whites, bonus, era)
+        return PickOutcome(whites, bonus, era.start if issue is not None else None)
 
     def check_balls(self, whites: Sequence[int], bonus: Sequence[int], era: Era) -> Outcome:
         """Return the sorted outcome, or raise ValueError naming what is wrong for the era."""
@@ -363,10 +407,16 @@ class PickLottery(Game):
         return tuple(sorted(whites)), tuple(sorted(bonus))
 
     def encode_outcome(self, outcome: Outcome) -> dict:
-        return {"whites": list(outcome[0]), "bonus": list(outcome[1])}
+        out = {"whites": list(outcome[0]), "bonus": list(outcome[1])}
+        era = getattr(outcome, "era", None)
+        if era is not None:
+            out["era"] = era.isoformat()
+        return out
 
     def decode_outcome(self, record: Mapping) -> Outcome:
-        return tuple(record["whites"]), tuple(record["bonus"])
+        era = record.get("era")
+        return PickOutcome(record["whites"], record["bonus"],
+                           date.fromisoformat(era) if era else None)
 
     def describe(self, outcome: Outcome) -> dict:
         """Return the balls as the API shows them, with the sum and the odd count of the whites."""
@@ -378,7 +428,7 @@ class PickLottery(Game):
         era = self._era_of(issue)
         stream = hmac_stream(seed, f"{self.code}:{issue}")
         whites = draw_distinct(stream, era.whites, era.white_max)
-        return whites, draw_distinct(stream, era.bonus, era.bonus_max)
+        return PickOutcome(whites, draw_distinct(stream, era.bonus, era.bonus_max), era.start)
 
     def fair_formula(self) -> str:
         return ("bytes = HMAC_SHA256(key=seed, msg=f'{game}:{issue}:{i}') for i = 0, 1, ... "
@@ -440,7 +490,7 @@ class PickLottery(Game):
     def score(self, prediction: Mapping, outcome: Outcome, issue: Any = None) -> dict:
         ticket = (tuple(prediction["whites"]), tuple(prediction["bonus"]))
         w, b = self.matches(ticket, outcome)
-        won = self._era_of(issue).tier(w, b) is not None
+        won = self._era_of(issue, outcome).tier(w, b) is not None
         hits = {"white_match": w >= 1, "bonus_match": b >= 1, "prize": won}
         return {m: (int(hits[m]), None, None) for m in self.markets_of(prediction)}
 
@@ -454,8 +504,8 @@ class PickLottery(Game):
         The jackpot (and every pari-mutuel tier) is an amount the caller passes;
         a winning tier without a known amount raises ValueError, never a guess.
         """
-        era = self._era_of(issue)
-        ticket = self.parse_ticket(bet, issue)
+        era = self._era_of(issue, outcome)
+        ticket = self.parse_ticket(bet, issue if issue is not None else era.start)
         tier = era.tier(*self.matches(ticket, outcome))
         if tier is None:
             return 0.0

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterable
 
+from lottery.games.base import Draw
 from lottery.games.pick import Outcome, PickLottery
 
 MAX_ERRORS = 100  # enough to fix a file; a wrong format would otherwise list every line
@@ -197,3 +198,28 @@ def header_of(fmt: str, game: PickLottery) -> list[str]:
         bonus = [f.replace("_", " ").title() for f in game.bonus_fields]
         return ["Date", *[f"Ball {i}" for i in range(1, k + 1)], *bonus, "Power Play"]
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def read_draws(lines: Iterable[str], game: PickLottery,
+               now: datetime | None = None) -> tuple[list[Draw], list[tuple[int, str]]]:
+    """Return (draws oldest first, line-numbered errors); any error means no draws (no part import).
+
+    The family's CSV hook (`Game.csv_path`): the generic CSV source and the
+    import and backtest commands call it for a pick lottery. With `now`, a date
+    not drawn yet is an error.
+    """
+    parsed = parse_pick_csv(lines, game)
+    errors = list(parsed.errors)
+    if now is not None:
+        for row in parsed.rows:
+            due = game.draw_time(row.issue)
+            if due > now:
+                errors.append((row.line, f"draw date {row.issue} is not drawn yet "
+                                         f"(draws at {due.isoformat()})"))
+    if parsed.format is not None and not parsed.rows and not errors:
+        errors.append((0, "no draws in the file"))
+    if errors:
+        return [], sorted(errors)
+    rows = sorted(parsed.rows, key=lambda r: r.issue)
+    return [Draw(game=game.code, issue=r.issue, outcome=r.outcome, source="csv",
+                 drawn_at=game.draw_time(r.issue).isoformat()) for r in rows], []

@@ -25,11 +25,12 @@ def read_csv(path_or_file: str | Path | IO[str], game: Game,
     When `now` is given, issues not drawn yet at `now` are rejected: a future
     issue stored now would block the real draw of that issue later.
     """
+    read = game.csv_reader() or _read  # a family with its own formats reads them itself
     if isinstance(path_or_file, (str, Path)):
         # utf-8-sig: spreadsheets often start the file with a byte-order mark.
         with open(path_or_file, newline="", encoding="utf-8-sig") as fh:
-            return _read(fh, game, now)
-    return _read(path_or_file, game, now)
+            return read(fh, game, now)
+    return read(path_or_file, game, now)
 
 
 def _read(fh: Iterable[str], game: Game,

@@ -107,6 +107,9 @@ class SimulatedSource:
             start = until - max(self.backfill, 1) + 1  # at least the newest draw
         else:
             start = max(game.issue_ordinal(after_issue) + 1, until - self.max_draws + 1)
+        floor = game.history_start()  # a calendar game's back-fill stays in the current era
+        if floor is not None:
+            start = max(start, game.issue_ordinal(floor))
         return [self.draw(game, game.issue_from_ordinal(o)) for o in range(max(start, 0), until + 1)]
 
     def can_backfill(self) -> bool:

@@ -1,0 +1,142 @@
+"""Pick-lottery ticket modes: walk-forward and seeded, one ticket per draw each.
+
+Every mode sees only the draws before the one it predicts (`predict()` comes
+before `update(outcome)`), counts the current era only (an older matrix has
+other ball ranges), and draws its ties and random parts from a generator
+seeded by (seed, mode, draws seen), so a ticket is reproducible from the
+history alone. None of them can beat a fair draw; the random baseline is
+always shown next to them.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from lottery.games.pick import Era, PickLottery
+from lottery.predictors.base import PredictorSet
+
+MODES = ("random", "frequency", "hybrid")
+REPORT_MODE = "hybrid"
+# The original's mode names mapped to ours ("v1" was its frequency/statistical strategy).
+ALIASES = {"v1": "frequency"}
+
+
+@dataclass
+class Ticket:
+    """One committed ticket of a mode: sorted whites and bonus balls."""
+
+    predictor: str
+    whites: tuple[int, ...]
+    bonus: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        return {"predictor": self.predictor, "mode": self.predictor,
+                "whites": list(self.whites), "bonus": list(self.bonus)}
+
+
+class _Mode:
+    """Shared bookkeeping: current-era counts, last-seen draw index, a seeded generator."""
+
+    name = ""
+    probabilistic = False
+
+    def __init__(self, game: PickLottery, seed: int = 0):
+        self.game, self.era, self.seed = game, game.current_era, seed
+        self.seen = 0  # current-era draws fed
+        self.white_counts = [0] * (self.era.white_max + 1)
+        self.bonus_counts = [0] * (self.era.bonus_max + 1)
+        self.white_last = [-1] * (self.era.white_max + 1)
+        self.bonus_last = [-1] * (self.era.bonus_max + 1)
+
+    def update(self, outcome: Any) -> None:
+        era = getattr(outcome, "era", None)
+        if era is not None and era != self.era.start:
+            return  # another matrix: its balls are not this era's balls
+        whites, bonus = outcome
+        if len(whites) != self.era.whites or max(whites) > self.era.white_max:
+            return  # an unlabelled outcome of another matrix
+        for w in whites:
+            self.white_counts[w] += 1
+            self.white_last[w] = self.seen
+        for b in bonus:
+            self.bonus_counts[b] += 1
+            self.bonus_last[b] = self.seen
+        self.seen += 1
+
+    def rng(self) -> random.Random:
+        return random.Random(f"{self.seed}:{self.game.code}:{self.name}:{self.seen}")
+
+    def ticket(self, whites, bonus) -> Ticket:
+        return Ticket(self.name, tuple(sorted(whites)), tuple(sorted(bonus)))
+
+
+def _top(scores: list[float], count: int, rng: random.Random) -> list[int]:
+    """Return the `count` balls (1..) with the highest scores, ties broken at random."""
+    balls = list(range(1, len(scores)))
+    rng.shuffle(balls)
+    return sorted(balls, key=lambda b: -scores[b])[:count]
+
+
+class RandomMode(_Mode):
+    """The baseline: a uniformly random ticket (what any ticket is worth on a fair draw)."""
+
+    name = "random"
+
+    def predict(self) -> Ticket:
+        rng, era = self.rng(), self.era
+        return self.ticket(rng.sample(range(1, era.white_max + 1), era.whites),
+                           rng.sample(range(1, era.bonus_max + 1), era.bonus))
+
+
+class FrequencyMode(_Mode):
+    """v1: the most often drawn ("hot") whites and bonus balls of the era so far."""
+
+    name = "frequency"
+
+    def predict(self) -> Ticket:
+        rng = self.rng()
+        return self.ticket(_top(self.white_counts, self.era.whites, rng),
+                           _top(self.bonus_counts, self.era.bonus, rng))
+
+
+class HybridMode(_Mode):
+    """Half "hot" whites, the rest the longest unseen ("overdue"); the most overdue bonus."""
+
+    name = "hybrid"
+
+    def predict(self) -> Ticket:
+        rng, era = self.rng(), self.era
+        hot = _top(self.white_counts, (era.whites + 1) // 2, rng)
+        gaps = [self.seen - last for last in self.white_last]
+        for b in hot:
+            gaps[b] = -1
+        gaps[0] = -2
+        cold = _top(gaps, era.whites - len(hot), rng)
+        bonus_gaps = [self.seen - last for last in self.bonus_last]
+        bonus_gaps[0] = -2
+        return self.ticket(hot + cold, _top(bonus_gaps, era.bonus, rng))
+
+
+FACTORIES = {"random": RandomMode, "frequency": FrequencyMode, "hybrid": HybridMode}
+
+
+@lru_cache(maxsize=None)
+def predictor_set(game: PickLottery) -> PredictorSet:
+    """Return the ticket modes of one pick lottery (its current era's matrix)."""
+
+    def build(seed: int = 0, names=None, share_members: bool = False):
+        wanted = MODES if names is None else tuple(dict.fromkeys(names))
+        unknown = [n for n in wanted if n not in FACTORIES]
+        if unknown:
+            raise KeyError(f"unknown mode(s) {', '.join(unknown)}; known: {', '.join(MODES)}")
+        return [FACTORIES[n](game, seed) for n in wanted]
+
+    return PredictorSet(names=MODES, build=build, report_predictor=REPORT_MODE, external=(),
+                        costs={"random": 10, "frequency": 60, "hybrid": 90})
+
+
+def era_of(game: PickLottery) -> Era:
+    """Return the era whose matrix the modes play."""
+    return game.current_era
