@@ -278,3 +278,22 @@ def bot_process(token: str) -> str:
 def telegram_schedule_done(chat_id: int | str, local_day: str, hhmm: str, kind: str) -> str:
     """Set once (NX, with expiry) when a chat's scheduled reminder or start has fired."""
     return BOT_PREFIX + f"sched:{chat_id}:{local_day}:{hhmm}:{kind}"
+
+
+# --- Pick lotteries (issue 14) ---------------------------------------------------
+PICK_PREFIX = PREFIX + "pick:"
+
+
+def pick_tickets(game: str, mode: str) -> str:
+    """Sorted set of a mode's pre-generated tickets (JSON), scored by creation time; 7-day expiry."""
+    return PICK_PREFIX + f"tickets:{game}:{mode}"
+
+
+def pick_batch_metrics(game: str) -> str:
+    """Hash of the batch generator's metrics (runs, successes, failures, per mode)."""
+    return PICK_PREFIX + f"batch_metrics:{game}"
+
+
+def pick_batch_errors(game: str) -> str:
+    """Hash mode -> the error of its last failed batch (deleted when it next succeeds)."""
+    return PICK_PREFIX + f"batch_errors:{game}"

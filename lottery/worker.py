@@ -264,6 +264,12 @@ class Worker(StoppableLoop):
             "trigger_type": "new_issue", "game": game.code, "issue": issue,
             "timestamp": now.isoformat(), "source": self.source.name}))
         self.log.info("%s: predicted %s (%s)", game.code, issue, main.predictor)
+        hook = game.after_predict()
+        if hook is not None:
+            try:  # a family's extra step (e.g. ticket batches) never stops the draw worker
+                hook(self.r, game, state.predictors, issue, now)
+            except Exception:
+                self.log.exception("%s: the after-prediction step failed", game.code)
         return True
 
     # -- status ----------------------------------------------------------------

@@ -106,6 +106,9 @@ class Game:
     # "module:function(lines, game, now) -> (draws, [(line, reason)])": the family's own
     # CSV formats; empty: the generic `issue,<outcome fields>[,drawn_at]` reader.
     csv_path: ClassVar[str] = ""
+    # "module:function(r, game, predictors, issue, now)": run by the draw worker after it
+    # commits a new issue's predictions (pick lotteries: the pre-generated ticket batch).
+    after_predict_path: ClassVar[str] = ""
     page: ClassVar[PageConfig | None] = None
     # "module:Class" of the simulated source's own feed for this family (rounds paced by
     # the feed, not a clock); empty: the generic seed chain per span.
@@ -294,6 +297,10 @@ class Game:
     def csv_reader(self):
         """Return the family's CSV reader, or None (the generic reader applies)."""
         return _load(self.csv_path) if self.csv_path else None
+
+    def after_predict(self):
+        """Return the family's hook run after each new issue's predictions, or None."""
+        return _load(self.after_predict_path) if self.after_predict_path else None
 
     def backtest_scorer(self):
         """Return the family's vectorised backtest scorer class, or None (score one by one)."""

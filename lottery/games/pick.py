@@ -301,6 +301,7 @@ class PickLottery(Game):
     report_path = "lottery.reports.pick:REPORT"
     audit_path = "lottery.evaluation.pick_audit:audit"
     csv_path = "lottery.games.pick_csv:read_draws"
+    after_predict_path = "lottery.store.pick_batches:after_predict"
     page = PageConfig(template="pick.html", title="Pick lotteries",
                       panels=("draws", "countdown", "insights", "tickets", "checker"))
     bets = ()  # a bet is a ticket: settle(ticket, stake, outcome)

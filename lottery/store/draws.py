@@ -155,3 +155,13 @@ def _record(issue: str, raw) -> dict:
     rec = json.loads(raw)
     rec["issue"] = issue
     return rec
+
+
+def draws_between(r, game_code: str, first: int, last: int, limit: int = 10_000) -> list[dict]:
+    """Return up to `limit` stored draws with ordinals in [first, last], oldest first."""
+    issues = [_s(m) for m in r.zrangebyscore(keys.draws_index(game_code), first, last,
+                                             start=0, num=limit)]
+    if not issues:
+        return []
+    raws = r.hmget(keys.draws_data(game_code), issues)
+    return [_record(i, raw) for i, raw in zip(issues, raws) if raw is not None]

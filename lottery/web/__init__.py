@@ -22,6 +22,7 @@ BLUEPRINT_MODULES = (
     "lottery.web.stream",  # /api/stream (server-sent events)
     "lottery.web.crash_api",  # the crash streak API's routes, manual crash rounds
     "lottery.web.pages",  # dashboard pages
+    "lottery.web.pick_api",  # pick lotteries: cached tickets, batch status, insights, checker, EV
 )
 
 

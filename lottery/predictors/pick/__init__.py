@@ -71,6 +71,29 @@ class _Mode:
     def ticket(self, whites, bonus) -> Ticket:
         return Ticket(self.name, tuple(sorted(whites)), tuple(sorted(bonus)))
 
+    def weights(self) -> tuple[list[float], list[float]]:
+        """Return the mode's weights for whites and bonus balls (index 0 unused)."""
+        return [1.0] * (self.era.white_max + 1), [1.0] * (self.era.bonus_max + 1)
+
+    def tickets(self, n: int, seed: int = 0) -> list[Ticket]:
+        """Return `n` tickets drawn by the mode's weights (a batch), reproducible from `seed`."""
+        rng = random.Random(f"{seed}:{self.game.code}:{self.name}:{self.seen}:batch")
+        white_w, bonus_w = self.weights()
+        return [self.ticket(_weighted_sample(white_w, self.era.whites, rng),
+                            _weighted_sample(bonus_w, self.era.bonus, rng)) for _ in range(n)]
+
+
+def _weighted_sample(weights: list[float], count: int, rng: random.Random) -> list[int]:
+    """Return `count` distinct balls (1..) drawn one by one with chance proportional to weight."""
+    pool = list(range(1, len(weights)))
+    w = [weights[b] for b in pool]
+    picked = []
+    for _ in range(count):
+        i = rng.choices(range(len(pool)), weights=w)[0]
+        picked.append(pool.pop(i))
+        w.pop(i)
+    return picked
+
 
 def _top(scores: list[float], count: int, rng: random.Random) -> list[int]:
     """Return the `count` balls (1..) with the highest scores, ties broken at random."""
@@ -101,6 +124,10 @@ class FrequencyMode(_Mode):
                            _top(self.bonus_counts, self.era.bonus, rng))
 
 
+    def weights(self):
+        return ([c + 1.0 for c in self.white_counts], [c + 1.0 for c in self.bonus_counts])
+
+
 class HybridMode(_Mode):
     """Half "hot" whites, the rest the longest unseen ("overdue"); the most overdue bonus."""
 
@@ -117,6 +144,14 @@ class HybridMode(_Mode):
         bonus_gaps = [self.seen - last for last in self.bonus_last]
         bonus_gaps[0] = -2
         return self.ticket(hot + cold, _top(bonus_gaps, era.bonus, rng))
+
+    def weights(self):
+        # Half frequency, half draws since last seen.
+        whites = [c + 1.0 + (self.seen - last) * self.era.whites / self.era.white_max
+                  for c, last in zip(self.white_counts, self.white_last)]
+        bonus = [c + 1.0 + (self.seen - last) * self.era.bonus / self.era.bonus_max
+                 for c, last in zip(self.bonus_counts, self.bonus_last)]
+        return whites, bonus
 
 
 FACTORIES = {"random": RandomMode, "frequency": FrequencyMode, "hybrid": HybridMode}

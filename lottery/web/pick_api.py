@@ -1,0 +1,196 @@
+"""Pick lotteries: pre-generated tickets (upstream-compatible paths), insights, checker, EV.
+
+`/api/v1/tickets/cached` and `/api/v1/tickets/batch-status` keep the field
+names of the batch system they replace (see lottery.store.pick_batches); the
+rest is ours. `?game=` defaults to Powerball here.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from flask import Blueprint, jsonify, request
+
+from lottery.evaluation.pick_audit import insights as build_insights
+from lottery.games.pick import PickLottery, check_tickets, expected_value
+from lottery.predictors.pick import ALIASES
+from lottery.store import draws, pick_batches
+from lottery.web.auth import require_admin
+from lottery.web.context import get_game_arg, get_int_arg, get_json_object, get_redis
+from lottery.web.errors import bad_request, not_found
+
+bp = Blueprint("pick", __name__)
+DEFAULT = "Powerball"
+MAX_CHECK_DRAWS = 1_000
+MAX_CHECK_TICKETS = 100
+
+
+def _game() -> PickLottery:
+    game = get_game_arg(DEFAULT)
+    if not isinstance(game, PickLottery):
+        raise bad_request(f"{game.code} is not a pick lottery", "not_a_pick_lottery")
+    return game
+
+
+def _mode(game: PickLottery, default: str) -> str:
+    mode = request.args.get("mode") or default
+    mode = ALIASES.get(mode, mode)
+    names = game.predictors().names
+    if mode not in names:
+        raise bad_request(f"unknown mode {mode!r}; known: {', '.join(names)}", "unknown_mode")
+    return mode
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@bp.get("/api/v1/tickets/cached")
+def tickets_cached():
+    """Return a mode's newest pre-generated tickets (upstream fields)."""
+    started = time.perf_counter()
+    game = _game()
+    mode = _mode(game, game.predictors().report_predictor)
+    limit = get_int_arg("limit", 10, 1, 100)
+    tickets = pick_batches.cached(get_redis(), game, mode, limit, _now())
+    return jsonify({"mode": mode, "game": game.code, "count": len(tickets), "tickets": tickets,
+                    "cached": True,
+                    "response_time_ms": round((time.perf_counter() - started) * 1000, 3)})
+
+
+@bp.get("/api/v1/tickets/batch-status")
+def batch_status():
+    """Return the batch store's counts per mode, oldest/newest ticket, metrics and errors."""
+    game = _game()
+    return jsonify(pick_batches.status(get_redis(), game, game.predictors().names, _now()))
+
+
+@bp.post("/api/v1/tickets/generate")
+@require_admin
+def tickets_generate():
+    """Generate a batch now (admin): N tickets per mode from the stored draws."""
+    game = _game()
+    n = get_int_arg("n", pick_batches.BATCH_SIZE, 1, 1000)
+    r = get_redis()
+    latest = draws.latest_issue(r, game.code)
+    now = _now()
+    issue = game.issue_at(now)
+    if latest is None:
+        raise bad_request(f"no {game.code} draws stored yet", "no_draws")
+    result = pick_batches.generate(r, game, pick_batches.fresh_modes(r, game), issue=issue,
+                                   now=now, n=n)
+    return jsonify(result)
+
+
+@bp.get("/api/pick/insights")
+def insights():
+    """Return the current era's insights, each next to its exact expectation and test."""
+    game = _game()
+    window = get_int_arg("window", 10_000, 20, 100_000)
+    rows = list(reversed(draws.recent_draws(get_redis(), game.code, window)))
+    body = build_insights(game, [(d["issue"], game.decode_outcome(d)) for d in rows])
+    return jsonify({"game": game.code, "window": window, **body})
+
+
+@bp.post("/api/pick/check")
+def check():
+    """Check one ticket or many against one stored draw or a date range: prizes, cost and net."""
+    game = _game()
+    body = get_json_object()
+    raw = body.get("tickets", [body["ticket"]] if "ticket" in body else None)
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_CHECK_TICKETS:
+        raise bad_request(f"give `ticket` or `tickets` (1-{MAX_CHECK_TICKETS})", "bad_ticket")
+    start = body.get("draw_date") or body.get("from")
+    end = body.get("draw_date") or body.get("to") or start
+    if not start:
+        raise bad_request("give `draw_date`, or `from` and `to`", "bad_issue")
+    try:
+        first, last = game.issue_ordinal(game.canonical_issue(start)), \
+            game.issue_ordinal(game.canonical_issue(end))
+        jackpot = body.get("jackpot")
+        jackpot = None if jackpot is None else float(jackpot)
+    except (TypeError, ValueError) as exc:
+        raise bad_request(str(exc), "bad_issue") from None
+    if last < first or last - first >= MAX_CHECK_DRAWS:
+        raise bad_request(f"a range runs forward over at most {MAX_CHECK_DRAWS} draws", "bad_range")
+    rows = draws.draws_between(get_redis(), game.code, first, last)
+    if not rows:
+        raise not_found(f"no stored {game.code} draws from {start} to {end}")
+    tickets = []
+    for i, t in enumerate(raw):
+        try:
+            tickets.append(game.parse_ticket(t, rows[-1]["issue"]))
+        except ValueError as exc:
+            raise bad_request(f"ticket {i + 1}: {exc}", "bad_ticket") from None
+    result = check_tickets(game, tickets, [(d["issue"], game.decode_outcome(d)) for d in rows],
+                           jackpot=jackpot)
+    result["note"] = ("Totals count every play, losing ones included, against the cost of all "
+                      "tickets. A jackpot or pari-mutuel prize without a given amount is "
+                      "reported as unknown, never as 0.")
+    return jsonify({"game": game.code, **result})
+
+
+@bp.get("/api/pick/expected-value")
+def ev():
+    """Return one ticket's expected value for a jackpot (cash or annuity, tax, sharing)."""
+    game = _game()
+    args = request.args
+    try:
+        jackpot = float(args.get("jackpot", ""))
+        cash = args.get("cash_factor")
+        out = expected_value(game, jackpot, payout=args.get("payout", "annuity"),
+                             cash_factor=None if cash in (None, "") else float(cash),
+                             tax_rate=float(args.get("tax_rate", 0) or 0),
+                             tickets_sold=int(args.get("tickets_sold", 0) or 0))
+    except ValueError as exc:
+        raise bad_request(f"{exc} (jackpot is required, a number)", "bad_parameter") from None
+    return jsonify({"game": game.code, "jackpot": jackpot, **out})
+
+
+_GAME = {"name": "game", "in": "query", "schema": {"type": "string", "default": DEFAULT}}
+_ERR = {"description": "bad input", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _get(summary: str, params: list, shape: str) -> dict:
+    return {"get": {"summary": summary, "parameters": [_GAME, *params],
+                    "responses": {"200": {"description": shape}, "400": _ERR}}}
+
+
+def _q(name: str, kind: str = "integer", text: str = "") -> dict:
+    return {"name": name, "in": "query", "description": text, "schema": {"type": kind}}
+
+
+OPENAPI_PATHS = {
+    "/api/v1/tickets/cached": _get(
+        "A mode's newest pre-generated tickets (upstream field names; 7-day expiry)",
+        [_q("mode", "string", "random | frequency (v1) | hybrid"), _q("limit", text="1-100")],
+        "{mode, count, tickets[{white_balls, powerball, confidence (null: exact odds instead), "
+        "strategy, cached, created_at, draw_date, odds}], cached, response_time_ms}"),
+    "/api/v1/tickets/batch-status": _get(
+        "The ticket batches: counts per mode, oldest and newest ticket, metrics, errors", [],
+        "{total_tickets, by_mode, oldest_ticket, newest_ticket, errors, metrics}"),
+    "/api/v1/tickets/generate": {"post": {
+        "summary": "Generate a batch now (admin)", "parameters": [_GAME, _q("n", text="1-1000")],
+        "security": [{"admin": []}],
+        "responses": {"200": {"description": "{modes_processed, modes_failed, errors, ...}"},
+                      "400": _ERR}}},
+    "/api/pick/insights": _get(
+        "Current-era insights next to their exact expectations under the fair null",
+        [_q("window", text="newest N draws")],
+        "{era, white_frequency, bonus_frequency, white_gaps, bonus_gaps, white_sum, odd_even, "
+        "pairs, triplets, weekdays, caveat}"),
+    "/api/pick/check": {"post": {
+        "summary": "Check tickets against a stored draw or a date range: prizes, cost and net",
+        "parameters": [_GAME],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {"200": {"description": "{rows[], plays, winning_plays, win_rate, cost, won, "
+                                             "net, unknown_prizes, currency, note}"},
+                      "400": _ERR, "404": _ERR}}},
+    "/api/pick/expected-value": _get(
+        "One ticket's expected value for a jackpot", [
+            _q("jackpot", "number"), _q("payout", "string", "annuity | cash"),
+            _q("cash_factor", "number"), _q("tax_rate", "number"), _q("tickets_sold")],
+        "{price, p_jackpot, jackpot_odds, expected_share, ev_jackpot, ev_other_prizes, "
+        "ev_total, net, return_per_unit}"),
+}
