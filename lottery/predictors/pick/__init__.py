@@ -9,6 +9,7 @@ always shown next to them.
 """
 from __future__ import annotations
 
+import importlib.util
 import random
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,10 +18,14 @@ from typing import Any
 from lottery.games.pick import Era, PickLottery
 from lottery.predictors.base import PredictorSet
 
-MODES = ("random", "frequency", "hybrid")
+# The ML modes need the optional extra (requirements-ml.txt); without it they are not offered.
+ML_AVAILABLE = importlib.util.find_spec("sklearn") is not None
+ML_MODES = ("random_forest", "gradient_boosting") if ML_AVAILABLE else ()
+MODES = ("random", "frequency", "hybrid") + ML_MODES
 REPORT_MODE = "hybrid"
-# The original's mode names mapped to ours ("v1" was its frequency/statistical strategy).
-ALIASES = {"v1": "frequency"}
+# The original's mode names mapped to ours ("v1" was its frequency/statistical strategy,
+# "v2" its gradient-boosted model).
+ALIASES = {"v1": "frequency", "v2": "gradient_boosting"}
 
 
 @dataclass
@@ -155,6 +160,10 @@ class HybridMode(_Mode):
 
 
 FACTORIES = {"random": RandomMode, "frequency": FrequencyMode, "hybrid": HybridMode}
+if ML_AVAILABLE:
+    from lottery.predictors.pick.ml import GradientBoostingMode, RandomForestMode
+
+    FACTORIES.update(random_forest=RandomForestMode, gradient_boosting=GradientBoostingMode)
 
 
 @lru_cache(maxsize=None)
@@ -169,7 +178,8 @@ def predictor_set(game: PickLottery) -> PredictorSet:
         return [FACTORIES[n](game, seed) for n in wanted]
 
     return PredictorSet(names=MODES, build=build, report_predictor=REPORT_MODE, external=(),
-                        costs={"random": 10, "frequency": 60, "hybrid": 90})
+                        costs={"random": 10, "frequency": 60, "hybrid": 90,
+                               "random_forest": 2000, "gradient_boosting": 2000})
 
 
 def era_of(game: PickLottery) -> Era:
