@@ -123,14 +123,15 @@ def gaps(draws: Sequence[Sequence[int]], top: int, p: float) -> dict:
 
 def benjamini_hochberg(p_values: Sequence[float], total: int) -> list[float]:
     """Return BH q-values of the given p-values among `total` tests (the rest have p = 1)."""
-    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
-    q = [1.0] * len(p_values)
-    running = 1.0
-    for rank in range(len(order), 0, -1):
-        i = order[rank - 1]
-        running = min(running, p_values[i] * total / rank)
-        q[i] = min(1.0, running)
-    return q
+    p = np.asarray(p_values, dtype=float)
+    if not p.size:
+        return []
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * total / np.arange(1, p.size + 1)
+    q_sorted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    q = np.empty_like(q_sorted)
+    q[order] = q_sorted
+    return q.tolist()
 
 
 def combos(draws: Sequence[Sequence[int]], size: int, game: PickLottery, show: int = 10) -> dict:
@@ -139,17 +140,31 @@ def combos(draws: Sequence[Sequence[int]], size: int, game: PickLottery, show: i
     n = len(draws)
     p = float(subset_probability(era, size))
     total = math.comb(era.white_max, size)
-    counts = Counter(c for balls in draws for c in combinations(sorted(balls), size))
-    items = list(counts.items())
-    pv = stats.binom.sf(np.fromiter((c for _, c in items), float, len(items)) - 1, n, p).tolist()
-    q = benjamini_hochberg(pv, total)
-    ranked = sorted(range(len(items)), key=lambda i: (pv[i], items[i][0]))
-    significant = sum(1 for v in q if v < FDR)
+    # Each subset of a draw's sorted whites as one integer code; counted in one bincount.
+    base = era.white_max + 1
+    if n:
+        balls = np.sort(np.asarray(draws, dtype=np.int64), axis=1)
+        codes = np.concatenate([
+            sum(balls[:, i] * base ** (size - 1 - j) for j, i in enumerate(idx))
+            for idx in combinations(range(balls.shape[1]), size)])
+        found = np.bincount(codes, minlength=base ** size)
+        seen_codes = np.nonzero(found)[0]
+        counts_arr = found[seen_codes]
+    else:
+        seen_codes = counts_arr = np.zeros(0, dtype=np.int64)
+
+    def decode(code: int) -> tuple[int, ...]:
+        return tuple(code // base ** (size - 1 - j) % base for j in range(size))
+
+    pv = stats.binom.sf(counts_arr - 1, n, p) if n else np.zeros(0)
+    q = np.asarray(benjamini_hochberg(pv, total))
+    ranked = np.lexsort((seen_codes, pv))[:show]
+    significant = int((q < FDR).sum())
     return {"size": size, "n": n, "expected_each": n * p, "one_in": 1 / p, "possible": total,
-            "seen": len(items), "fdr": FDR, "significant_after_fdr": significant,
-            "uncorrected_below_5pct": sum(1 for v in pv if v < 0.05),
-            "top": [{"balls": list(items[i][0]), "count": items[i][1], "p_value": pv[i],
-                     "q_value": q[i]} for i in ranked[:show]],
+            "seen": int(seen_codes.size), "fdr": FDR, "significant_after_fdr": significant,
+            "uncorrected_below_5pct": int((pv < 0.05).sum()),
+            "top": [{"balls": list(decode(int(seen_codes[i]))), "count": int(counts_arr[i]),
+                     "p_value": float(pv[i]), "q_value": float(q[i])} for i in ranked],
             "text": (f"{significant} of {total} {'pairs' if size == 2 else 'triplets'} stand out "
                      f"after the false-discovery-rate correction (whites only)")}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from lottery.evaluation.pick_audit import insights as build_insights
 from lottery.games.pick import PickLottery, check_tickets, expected_value
@@ -45,6 +45,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+CACHE_SECONDS = 2.0  # tickets change once a draw: each process keeps a reply this long
+
+
 @bp.get("/api/v1/tickets/cached")
 def tickets_cached():
     """Return a mode's newest pre-generated tickets (upstream fields)."""
@@ -52,7 +55,15 @@ def tickets_cached():
     game = _game()
     mode = _mode(game, game.predictors().report_predictor)
     limit = get_int_arg("limit", 10, 1, 100)
-    tickets = pick_batches.cached(get_redis(), game, mode, limit, _now())
+    cache = current_app.extensions["lottery"].setdefault("pick_tickets_cache", {})
+    key = (game.code, mode, limit)
+    hit = cache.get(key)
+    if hit is None or hit[0] < started:
+        if len(cache) > 1000:
+            cache.clear()
+        tickets = pick_batches.cached(get_redis(), game, mode, limit, _now())
+        hit = cache[key] = (started + CACHE_SECONDS, tickets)
+    tickets = hit[1]
     return jsonify({"mode": mode, "game": game.code, "count": len(tickets), "tickets": tickets,
                     "cached": True,
                     "response_time_ms": round((time.perf_counter() - started) * 1000, 3)})
