@@ -169,3 +169,26 @@ def test_insights_endpoint_gives_each_figure_with_its_expectation(client):
     assert body["triplets"]["one_in"] == pytest.approx(5239.4, abs=0.05)
     assert set(body["weekdays"]["observed"]) == {"Monday", "Wednesday", "Saturday"}
     assert "same chance" in body["caveat"]
+
+
+def test_manual_entry_refuses_duplicate_off_calendar_and_future_dates(client, r):
+    from lottery.store import draws
+
+    past = "2025-06-07"  # a Saturday before the back-filled draws
+    body = {"draw_date": past, "whites": [5, 1, 22, 41, 69], "bonus": [26]}
+    assert client.post("/api/pick/draws", json=body).status_code == 401
+    resp = client.post("/api/pick/draws", json=body, headers=AUTH)
+    assert resp.status_code == 201 and resp.json["whites"] == [1, 5, 22, 41, 69]
+    stored = draws.get_draw(r, "Powerball", past)
+    assert stored["source"] == "manual" and stored["era"] == "2015-10-07"
+    before = draws.count(r, "Powerball")
+    future = POWERBALL.issue_at(datetime.now(timezone.utc) + timedelta(days=7))
+    for bad, code in [(body, "duplicate_draw"),
+                      ({**body, "draw_date": "2025-06-08"}, "bad_draw"),  # a Sunday
+                      ({**body, "draw_date": future}, "bad_draw"),
+                      ({**body, "draw_date": "2025-06-04", "whites": [1, 1, 2, 3, 4]}, "bad_draw"),
+                      ({**body, "draw_date": "2025-06-04", "bonus": [27]}, "bad_draw"),
+                      ({**body, "draw_date": "2025-06-04", "whites": [1, 2, 3, 4]}, "bad_draw")]:
+        resp = client.post("/api/pick/draws", json=bad, headers=AUTH)
+        assert resp.status_code == 400 and resp.json["error"] == code, bad
+    assert draws.count(r, "Powerball") == before

@@ -16,7 +16,9 @@ from lottery.games.pick import PickLottery, check_tickets, expected_value
 from lottery.predictors.pick import ALIASES
 from lottery.store import draws, pick_batches
 from lottery.web.auth import require_admin
-from lottery.web.context import get_game_arg, get_int_arg, get_json_object, get_redis
+from lottery.games.base import Draw
+from lottery.web.context import (get_game_arg, get_int_arg, get_json_object, get_redis,
+                                 get_settings)
 from lottery.web.errors import bad_request, not_found
 
 bp = Blueprint("pick", __name__)
@@ -91,6 +93,35 @@ def tickets_generate():
     result = pick_batches.generate(r, game, pick_batches.fresh_modes(r, game), issue=issue,
                                    now=now, n=n)
     return jsonify(result)
+
+
+@bp.post("/api/pick/draws")
+@require_admin
+def manual_entry():
+    """Store one draw entered by hand (admin); refuse a date off the calendar, future or stored."""
+    game = _game()
+    body = get_json_object()
+    now = _now()
+    try:
+        issue = game.canonical_issue(body.get("draw_date"))
+        outcome = game.parse_outcome({"whites": body.get("whites"), "bonus": body.get("bonus")},
+                                     issue)
+    except (TypeError, ValueError) as exc:
+        raise bad_request(str(exc), "bad_draw") from None
+    if game.draw_time(issue) > now:
+        raise bad_request(f"{issue} is not drawn yet", "bad_draw")
+    r = get_redis()
+    if draws.get_draw(r, game.code, issue) is not None:
+        raise bad_request(f"a {game.code} draw for {issue} is already stored", "duplicate_draw")
+    stored = draws.add_draws(r, game, [Draw(game=game.code, issue=issue, outcome=outcome,
+                                            drawn_at=game.draw_time(issue).isoformat(),
+                                            source="manual")], get_settings().max_draws)
+    if not stored:
+        raise bad_request(f"a {game.code} draw for {issue} is already stored", "duplicate_draw")
+    resp = jsonify({"game": game.code, "issue": issue, **game.describe(outcome),
+                    "source": "manual"})
+    resp.status_code = 201
+    return resp
 
 
 @bp.get("/api/pick/insights")
@@ -185,6 +216,12 @@ OPENAPI_PATHS = {
         "summary": "Generate a batch now (admin)", "parameters": [_GAME, _q("n", text="1-1000")],
         "security": [{"admin": []}],
         "responses": {"200": {"description": "{modes_processed, modes_failed, errors, ...}"},
+                      "400": _ERR}}},
+    "/api/pick/draws": {"post": {
+        "summary": "Enter one draw by hand (admin); a date off the calendar, in the future or "
+                   "already stored is a 400", "parameters": [_GAME], "security": [{"admin": []}],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {"201": {"description": "{game, issue, whites, bonus, ...}"},
                       "400": _ERR}}},
     "/api/pick/insights": _get(
         "Current-era insights next to their exact expectations under the fair null",
