@@ -60,8 +60,9 @@ def _render(template: str, title: str):
 
 @bp.get("/")
 def board():
-    """Render the live board."""
-    return _render("index.html", "Live board")
+    """Render the live board (the chosen game's family board)."""
+    page = get_game(_chosen_game()).page
+    return _render(page.template if page else "index.html", "Live board")
 
 
 @bp.get("/simulator")
