@@ -181,3 +181,29 @@ def test_the_readme_check_script_recomputes_a_powerball_draw(pb, r, monkeypatch,
         assert capsys.readouterr().out.startswith("verified [")
     finally:
         assert close_app(app)
+
+
+def test_the_bot_texts_of_a_pick_lottery(pb, r):
+    from lottery.bot import texts
+    from lottery.store import predictions
+    from lottery.store.predictions import read_report
+    from lottery.sources.simulated import verify_draw
+
+    clock = FakeClock(START)
+    worker = Worker(pb, r, build_source(pb, r), clock=clock)
+    worker.run(max_iterations=1)
+    clock.t = datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc)
+    worker.run(max_iterations=1)
+    family = texts.family_texts("Powerball")
+    report = json.loads(read_report(r, "Powerball"))
+    previous = predictions.get_prediction(r, "Powerball", "2026-01-07")
+    drawn, hits = family.settled(previous)
+    assert set(hits) == {"white_match", "bonus_match", "prize"}
+    text = family.prediction_text(report, previous, (1, 2, 0), now=clock.now())
+    assert "draw 2026-01-10" in text and "1 in 292,201,338" in text and "Last 2026-01-07" in text
+    record = draws.get_draw(r, "Powerball", "2026-01-07")
+    proof = family.fair_text("Powerball", record, verify_draw(record, "Powerball"),
+                             POWERBALL.fair_formula())
+    assert proof.endswith("Verified") and "matches: yes" in proof
+    history = family.history_text("Powerball", [record], {"2026-01-07": previous})
+    assert "our ticket" in history

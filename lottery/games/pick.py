@@ -302,6 +302,7 @@ class PickLottery(Game):
     audit_path = "lottery.evaluation.pick_audit:audit"
     csv_path = "lottery.games.pick_csv:read_draws"
     after_predict_path = "lottery.store.pick_batches:after_predict"
+    bot_path = "lottery.bot.pick_texts"
     page = PageConfig(template="pick.html", title="Pick lotteries",
                       panels=("draws", "countdown", "insights", "tickets", "checker"))
     bets = ()  # a bet is a ticket: settle(ticket, stake, outcome)
