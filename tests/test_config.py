@@ -93,13 +93,13 @@ def test_every_variable_is_documented():
 
 
 def test_default_games_are_documented_as_defaults():
-    """`up` follows WinGo_1M and Crash by default; the README and .env.example say so."""
+    """`up` follows WinGo_1M, Crash and Powerball by default; the README and .env.example say so."""
     from pathlib import Path
 
     from lottery.config import DEFAULT_GAMES
 
     root = Path(__file__).resolve().parents[1]
     shown = ",".join(DEFAULT_GAMES)
-    assert Settings.from_env({}, dotenv=False).games == DEFAULT_GAMES == ("WinGo_1M", "Crash")
+    assert Settings.from_env({}, dotenv=False).games == DEFAULT_GAMES == ("WinGo_1M", "Crash", "Powerball")
     assert f"| `GAMES` | `{shown}` |" in (root / "README.md").read_text()
     assert f"# GAMES={shown} " in (root / ".env.example").read_text()

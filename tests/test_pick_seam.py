@@ -30,7 +30,7 @@ def test_powerball_and_euromillions_are_registered_and_followed_by_default():
     from lottery.config import Settings
 
     assert get_game("Powerball") is POWERBALL and get_game("EuroMillions").code == "EuroMillions"
-    assert Settings.from_env({}, dotenv=False).games == ("WinGo_1M", "Powerball")
+    assert "Powerball" in Settings.from_env({}, dotenv=False).games
 
 
 def test_backfill_stays_in_the_current_era_and_follows_the_calendar():
