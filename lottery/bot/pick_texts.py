@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lottery.bot.texts import FOOTER, counts, draw_line, plural
+from lottery.bot.texts import counts, live_text, plural, target_text
 from lottery.games import get_game
 
 SESSION_MARKET = "white_match"
@@ -58,29 +58,18 @@ def prediction_text(report: dict, previous: dict | None = None,
                     now: datetime | None = None, tz: str = "UTC") -> str:
     """Return the live message for the next draw: the ticket with its exact odds."""
     odds = report.get("odds") or {}
-    lines = [f"{report['game']} · draw {report['next_issue']}",
-             f"Ticket ({report['prediction'].get('mode', '?')}): {_ticket(report['prediction'])}",
-             f"Odds of any ticket: jackpot 1 in {odds.get('jackpot_one_in', '?'):,}, any prize "
-             f"1 in {odds.get('any_prize_one_in', 0):.2f}. {ODDS}"]
-    if now is not None:
-        lines.append(draw_line(report["game"], report["next_issue"], now, tz))
-    prev = previous_line(report["game"], previous)
-    if prev:
-        lines.append(prev)
-    if session is not None:
-        lines.append(session_line(*session))
-    lines.append(FOOTER)
-    return "\n".join(lines)
+    head = [f"{report['game']} · draw {report['next_issue']}",
+            f"Ticket ({report['prediction'].get('mode', '?')}): {_ticket(report['prediction'])}",
+            f"Odds of any ticket: jackpot 1 in {odds.get('jackpot_one_in', '?'):,}, any prize "
+            f"1 in {odds.get('any_prize_one_in', 0):.2f}. {ODDS}"]
+    return live_text(report, head, previous_line(report["game"], previous),
+                     session_line(*session) if session is not None else None, now, tz)
 
 
 def target_reached_text(game_code: str, previous: dict | None, wins: int, losses: int) -> str:
     """Return the message that ends a session at its win target."""
-    lines = [f"{game_code}: win target reached — session ended."]
-    prev = previous_line(game_code, previous)
-    if prev:
-        lines.append(prev)
-    lines += [session_line(wins, losses, 0), ODDS, FOOTER]
-    return "\n".join(lines)
+    return target_text(game_code, previous_line(game_code, previous),
+                       session_line(wins, losses, 0), ODDS)
 
 
 def history_text(game_code: str, draws: list[dict], preds: dict[str, dict]) -> str:

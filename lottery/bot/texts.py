@@ -65,6 +65,25 @@ def draw_line(game_code: str, issue: str, now: datetime, tz: str = "UTC") -> str
     return f"Draw at {when} (in {wait}); the next prediction follows it."
 
 
+def live_text(report: dict, head: list[str], last: str | None, session: str | None,
+              now: datetime | None, tz: str) -> str:
+    """Return a live message: the family's head lines, when the draw is, the family's line on
+    the last result and the session counts."""
+    lines = list(head)
+    if now is not None:
+        lines.append(draw_line(report["game"], report["next_issue"], now, tz))
+    lines += [line for line in (last, session) if line]
+    lines.append(FOOTER)
+    return "\n".join(lines)
+
+
+def target_text(game_code: str, last: str | None, session: str, closing: str) -> str:
+    """Return the message that ends a session at its win target."""
+    lines = [f"{game_code}: win target reached — session ended."]
+    lines += [line for line in (last, session, closing, FOOTER) if line]
+    return "\n".join(lines)
+
+
 def verdict_words(verdict: str | None) -> str:
     """Return the verdict as shown: edge only when the scoreboard says so."""
     v = (verdict or "").lower()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lottery.bot.texts import FOOTER, counts, draw_line, plural
+from lottery.bot.texts import counts, live_text, plural, target_text
 from lottery.games import get_game
 from lottery.games.wingo import hits as score_hits
 
@@ -60,29 +60,17 @@ def prediction_text(report: dict, previous: dict | None = None,
                     session: tuple[int, int, int] | None = None, *,
                     now: datetime | None = None, tz: str = "UTC") -> str:
     """Return the short live message for a report's next issue."""
-    lines = [f"{report['game']} · issue {report['next_issue']}",
-             f"Prediction: {_call(report['prediction'])}"]
-    if now is not None:
-        lines.append(draw_line(report["game"], report["next_issue"], now, tz))
-    prev = previous_line(report["game"], previous)
-    if prev:
-        lines.append(prev)
-    if session is not None:
-        lines.append(session_line(*session))
-    lines.append(FOOTER)
-    return "\n".join(lines)
+    head = [f"{report['game']} · issue {report['next_issue']}",
+            f"Prediction: {_call(report['prediction'])}"]
+    return live_text(report, head, previous_line(report["game"], previous),
+                     session_line(*session) if session is not None else None, now, tz)
 
 
 def target_reached_text(game_code: str, previous: dict | None, wins: int, losses: int) -> str:
     """Return the message that ends a session at its win target."""
-    lines = [f"{game_code}: win target reached — session ended."]
-    prev = previous_line(game_code, previous)
-    if prev:
-        lines.append(prev)
-    lines += [session_line(wins, losses, 0),
-              "Past hits say nothing about the next draw. /start begins a new session.",
-              FOOTER]
-    return "\n".join(lines)
+    return target_text(game_code, previous_line(game_code, previous),
+                       session_line(wins, losses, 0),
+                       "Past hits say nothing about the next draw. /start begins a new session.")
 
 
 def history_text(game_code: str, draws: list[dict], preds: dict[str, dict]) -> str:
