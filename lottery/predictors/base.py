@@ -39,6 +39,30 @@ def warm(predictor: Predictor, outcomes: Iterable) -> Predictor:
     return predictor
 
 
+def build_named(factories: Mapping[str, Callable[[], Predictor]], known: tuple[str, ...],
+                names=None, ensemble: tuple[str, tuple[str, ...], Callable] | None = None,
+                share_members: bool = False) -> list[Predictor]:
+    """Return fresh predictors of `names` (default: all `known`), in that order.
+
+    `ensemble` is (name, member names, class(members, shared=...)). With
+    `share_members` the ensemble reuses the member instances in the list instead of
+    running copies: only for a caller that asks every predictor to predict before
+    feeding any of them an outcome (the backtest).
+    """
+    wanted = known if names is None else tuple(dict.fromkeys(names))  # no repeats
+    kinds = set(factories) | ({ensemble[0]} if ensemble else set())
+    unknown = [n for n in wanted if n not in kinds]
+    if unknown:
+        raise KeyError(f"unknown predictor(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    built = {n: factories[n]() for n in wanted if n in factories}
+    if ensemble and ensemble[0] in wanted:
+        name, members, make = ensemble
+        shared = share_members and all(n in built for n in members)
+        built[name] = (make([built[n] for n in members], shared=True) if shared
+                       else make([factories[n]() for n in members]))
+    return [built[n] for n in wanted]
+
+
 @dataclass(frozen=True)
 class PredictorSet:
     """A family's predictors: names in display order, a builder, and the one the report uses."""

@@ -1,7 +1,7 @@
 """WinGo's predictors by name; the report uses REPORT_PREDICTOR."""
 from __future__ import annotations
 
-from lottery.predictors.base import Predictor, PredictorSet
+from lottery.predictors.base import Predictor, PredictorSet, build_named
 from lottery.predictors.wingo.control import RandomPredictor
 from lottery.predictors.wingo.ensemble import EnsemblePredictor
 from lottery.predictors.wingo.markov import MarkovPredictor
@@ -31,20 +31,9 @@ def build_predictors(seed: int = 0, names=None, share_members: bool = False) -> 
         "size_rules": size_rules,
         "markov": MarkovPredictor,
         "random": lambda: RandomPredictor(seed=seed),
-        "ensemble": EnsemblePredictor,
     }
-    wanted = PREDICTOR_NAMES if names is None else tuple(dict.fromkeys(names))  # no repeats
-    unknown = [n for n in wanted if n not in factories]
-    if unknown:
-        raise KeyError(f"unknown predictor(s) {', '.join(unknown)}; "
-                       f"known: {', '.join(PREDICTOR_NAMES)}")
-    built = {n: factories[n]() for n in wanted if n != "ensemble"}
-    if "ensemble" in wanted:
-        shared = share_members and all(n in built for n in ENSEMBLE_MEMBERS)
-        built["ensemble"] = (
-            EnsemblePredictor([built[n] for n in ENSEMBLE_MEMBERS], shared=True) if shared
-            else EnsemblePredictor([factories[n]() for n in ENSEMBLE_MEMBERS]))
-    return [built[n] for n in wanted]
+    return build_named(factories, PREDICTOR_NAMES, names,
+                       ("ensemble", ENSEMBLE_MEMBERS, EnsemblePredictor), share_members)
 
 
 # Microseconds per draw, measured (bench/backtest.py), to balance the backtest's process
