@@ -246,3 +246,14 @@ def test_the_draw_worker_does_not_load_scipy():
     code = "import sys, lottery.worker; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_web_app_does_not_load_scipy_until_a_statistic_is_asked_for():
+    # The same ~70 MB per web worker (twice per process group): /api/prediction never needs it.
+    import subprocess
+    import sys
+
+    code = ("import sys; from lottery.web import blueprint_modules; blueprint_modules(); "
+            "print('scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -23,7 +23,6 @@ from itertools import combinations
 from typing import Iterable, Sequence
 
 import numpy as np
-from scipy import stats
 
 from lottery.evaluation.audit import LEVEL
 from lottery.games.pick import (PickLottery, ball_frequency, odd_count_distribution,
@@ -63,6 +62,8 @@ def _chi(observed, expected, n, scale=1.0, min_n=MIN_DRAWS, **extra) -> dict:
     if n < min_n or expected.min() <= 0:
         return _result(None, None, n, df, **extra, text=f"too few draws to test (n={n})")
     stat = float(((observed - expected) ** 2 / expected).sum()) * scale
+    from scipy import stats  # loaded on first use: ~70 MB a process that never audits saves
+
     return _result(stat, stats.chi2.sf(stat, df), n, df, **extra)
 
 
@@ -155,6 +156,8 @@ def combos(draws: Sequence[Sequence[int]], size: int, game: PickLottery, show: i
 
     def decode(code: int) -> tuple[int, ...]:
         return tuple(code // base ** (size - 1 - j) % base for j in range(size))
+
+    from scipy import stats
 
     pv = stats.binom.sf(counts_arr - 1, n, p) if n else np.zeros(0)
     q = np.asarray(benjamini_hochberg(pv, total))
