@@ -115,3 +115,37 @@ def join_thread(thread, timeout: float = 30.0) -> None:
     """Join a thread and check that it has finished (a hung thread fails the test)."""
     thread.join(timeout)
     assert not thread.is_alive(), f"thread {thread.name} did not finish within {timeout} s"
+
+
+# -- headless Chromium (the page tests) -------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from pages import ARGS, CHROMIUM
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def tab(browser, request):
+    """Open tabs (`tab(**context_args)`); fails the test on any page or console error."""
+    from pages import Page
+
+    opened = []
+
+    def open_tab(**context_args):
+        page = Page(browser, request.node.name + (f"-{len(opened)}" if opened else ""),
+                    **context_args)
+        opened.append(page)
+        return page
+
+    yield open_tab
+    for page in opened:
+        page.close()
+    errors = [e for page in opened for e in page.errors]
+    assert errors == [], errors

@@ -315,7 +315,7 @@ def test_stats_carry_the_power_line_and_the_replayed_record_apart(r):
     assert "Big/Small: 1/1 hits" in live and "n=300" not in live  # never merged
     assert "walked forward over 300 back-filled draws" in replayed
     assert "Predictor: markov" in replayed and "Predictor: overdue" not in replayed
-    assert f"n=300; chance 50.0%" in replayed
+    assert "n=300; chance 50.0%" in replayed
     line = texts.stat_line("Big/Small", big_small)
     assert big_small["verdict"] == "no evidence of an edge"
     assert line.splitlines()[1].strip() == big_small["power"]

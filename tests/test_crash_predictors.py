@@ -1,7 +1,6 @@
 """Crash predictors: walk-forward probabilities, honest verdicts on fair and biased rounds."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest

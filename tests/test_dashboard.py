@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 import redis
 from clock import FakeClock
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from conftest import join_thread
+from pages import panel, wait_ready
 from lottery import keys
 from lottery.ai import store as ai_store
 from lottery.events import publish_event
@@ -29,10 +30,6 @@ from lottery.worker import Worker, build_source
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 GAME = get_game("WinGo_1M")
 TOKEN = "test-admin-token"  # the `settings` fixture's admin token
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
@@ -79,67 +76,11 @@ class LiveSite:
         self.server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def site(settings, r, redis_url):
     live = LiveSite(settings, redis_url)
     yield live
     live.close()
-
-
-class Page:
-    """A fresh browser tab that records page errors and console errors."""
-
-    def __init__(self, browser, name, **context_args):
-        self.context = browser.new_context(**context_args)
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(10_000)
-        self.name = name
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        # The browser itself logs every 4xx/5xx response as "Failed to load resource";
-        # those are expected here (e.g. no AI prediction yet). Script errors are not.
-        self.page.on("console", lambda msg: self.errors.append(msg.text)
-                     if msg.type == "error" and "Failed to load resource" not in msg.text else None)
-
-    def close(self):
-        ARTIFACTS.mkdir(exist_ok=True)
-        try:
-            self.page.screenshot(path=str(ARTIFACTS / f"{self.name}.png"), full_page=True)
-        finally:
-            self.context.close()
-
-
-@pytest.fixture
-def tab(browser, request):
-    opened = []
-
-    def open_tab(**context_args):
-        page = Page(browser, request.node.name + (f"-{len(opened)}" if opened else ""),
-                    **context_args)
-        opened.append(page)
-        return page
-
-    yield open_tab
-    for page in opened:
-        page.close()
-    errors = [e for page in opened for e in page.errors]
-    assert errors == [], errors
-
-
-def panel(page, name):
-    return page.locator(f'[data-panel="{name}"]')
-
-
-def wait_ready(page, name):
-    expect(panel(page, name)).to_have_attribute("data-state", "ready")
 
 
 def test_board_shows_the_prediction_and_updates_when_a_draw_settles(site, tab):

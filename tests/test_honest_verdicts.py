@@ -13,7 +13,6 @@ import json
 import math
 
 import numpy as np
-import pytest
 
 from lottery.commands import backtest as command
 from lottery.evaluation import backtest as bt

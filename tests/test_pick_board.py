@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 from clock import FakeClock
 from lottery.web import create_app, stream
 from lottery.worker import Worker, build_source
-from test_dashboard import browser, tab, wait_ready  # noqa: F401 (fixtures)
+from pages import wait_ready
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from lottery import keys
 from lottery.evaluation.stats import rate_summary
-from lottery.games.crash import (MARKETS, REACH_MARKETS, RTP, STREAK_MARKET, Crash, fmt_multiplier,
+from lottery.games.crash import (MARKETS, REACH_MARKETS, STREAK_MARKET, Crash, fmt_multiplier,
                                  geometric_sf, streak_lengths, streak_p, to_cents)
 from lottery.store import as_str, draws, predictions
 

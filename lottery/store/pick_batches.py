@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Mapping, Sequence
+from typing import Sequence
 
 from lottery import keys
 from lottery.games.pick import PickLottery, any_prize_probability
