@@ -8,7 +8,6 @@ import json
 import re
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import redis
@@ -29,7 +28,6 @@ from lottery.worker import Worker, build_source
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 GAME = get_game("WinGo_1M")
 TOKEN = "test-admin-token"  # the `settings` fixture's admin token
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
