@@ -112,7 +112,7 @@ def test_prediction_stays_fast_while_heavy_requests_hammer_the_web(tmp_path):
     port = free_port()
     up = Up(tmp_path / "data", port, only="web,worker,sim-worker")
     base = f"http://127.0.0.1:{port}"
-    stop = threading.Event()
+    stop, saturated = threading.Event(), threading.Event()  # saturated: a 429 came back
     answers: list[int] = []
     try:
         up.wait_for("Dashboard:")
@@ -129,13 +129,15 @@ def test_prediction_stays_fast_while_heavy_requests_hammer_the_web(tmp_path):
                 while not stop.is_set():
                     answers.append(hc.post("/api/simulator/montecarlo", json=heavy,
                                            headers=token).status_code)
+                    if answers[-1] == 429:
+                        saturated.set()
 
         threads = [threading.Thread(target=hammer, daemon=True) for _ in range(8)]
         for t in threads:
             t.start()
         latencies = []
         with httpx.Client(base_url=base, timeout=30) as c:
-            time.sleep(1.0)  # let the hammering build up
+            assert saturated.wait(30), "the job queue never filled"  # the hammering is on
             for _ in range(60):
                 started = time.perf_counter()
                 assert c.get("/api/prediction").status_code == 200

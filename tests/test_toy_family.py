@@ -90,7 +90,7 @@ class CoinReport:
 REPORT = CoinReport()
 
 
-def audit(outcomes):
+def audit(game, outcomes):
     heads = sum(1 for o in outcomes if o == "H")
     return {"heads": {"n": len(outcomes), "share": heads / len(outcomes) if outcomes else None}}
 

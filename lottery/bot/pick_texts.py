@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lottery.bot.texts import counts, live_text, plural, target_text
+from lottery.bot.texts import live_text, plural, session_counts, target_text
 from lottery.games import get_game
 
 SESSION_MARKET = "white_match"
@@ -49,8 +49,7 @@ def previous_line(game_code: str, previous: dict | None) -> str | None:
 
 def session_line(wins: int, losses: int, win_limit: int) -> str:
     """Return the session counters line."""
-    target = f" (target {plural(win_limit, 'hit')})" if win_limit else ""
-    return f"Session: {counts(wins, losses)} on matching a white ball{target}"
+    return session_counts(wins, losses, win_limit, "matching a white ball")
 
 
 def prediction_text(report: dict, previous: dict | None = None,

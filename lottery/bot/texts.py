@@ -65,6 +65,12 @@ def draw_line(game_code: str, issue: str, now: datetime, tz: str = "UTC") -> str
     return f"Draw at {when} (in {wait}); the next prediction follows it."
 
 
+def session_counts(wins: int, losses: int, win_limit: int, what: str) -> str:
+    """Return the session counters line: hits and misses on `what`, and the win target."""
+    target = f" (target {plural(win_limit, 'hit')})" if win_limit else ""
+    return f"Session: {counts(wins, losses)} on {what}{target}"
+
+
 def live_text(report: dict, head: list[str], last: str | None, session: str | None,
               now: datetime | None, tz: str) -> str:
     """Return a live message: the family's head lines, when the draw is, the family's line on

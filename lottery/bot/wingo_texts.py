@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lottery.bot.texts import counts, live_text, plural, target_text
+from lottery.bot.texts import live_text, session_counts, target_text
 from lottery.games import get_game
 from lottery.games.wingo import hits as score_hits
 
@@ -52,8 +52,7 @@ def previous_line(game_code: str, previous: dict | None) -> str | None:
 
 def session_line(wins: int, losses: int, win_limit: int) -> str:
     """Return the session counters line."""
-    target = f" (target {plural(win_limit, 'hit')})" if win_limit else ""
-    return f"Session: {counts(wins, losses)} on Big/Small calls{target}"
+    return session_counts(wins, losses, win_limit, "Big/Small calls")
 
 
 def prediction_text(report: dict, previous: dict | None = None,

@@ -124,3 +124,8 @@ def _streaks(x: list) -> dict:
             f"{1 / p:.1f}, p={pv:.2g}, {n} streaks).")
     return {"statistic": stat, "df": df, "p_value": pv, "n": n, "mean_length": round(mean, 2),
             "expected_mean_length": round(1 / p, 2), "open_run": run, "text": text}
+
+
+def audit(game, multipliers: Sequence[float]) -> dict:
+    """Return the crash audit of a game's rounds (the family hook, `Game.audit`)."""
+    return audit_multipliers(multipliers)

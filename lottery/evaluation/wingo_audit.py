@@ -75,3 +75,8 @@ def _lag1(x: np.ndarray, n: int) -> dict:
             f"n={pairs} pairs)." if p < LEVEL else
             f"No evidence that a digit depends on the previous one (p={p:.2g}, n={pairs} pairs).")
     return {"statistic": stat, "df": df, "p_value": p, "n": pairs, "text": text}
+
+
+def audit(game, digits: Sequence[int]) -> dict:
+    """Return WinGo's audit of a game's digits (the family hook, `Game.audit`)."""
+    return audit_digits(digits)

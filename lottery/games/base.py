@@ -272,7 +272,7 @@ class Game:
 
     def audit(self, outcomes) -> dict:
         """Return the family's randomness audit of outcomes (oldest first)."""
-        return _load(self.audit_path)(outcomes)
+        return _load(self.audit_path)(self, outcomes)
 
     def page_config(self) -> dict:
         """Return what the family's page scripts need (rules, payouts), JSON-able."""
@@ -305,6 +305,14 @@ class Game:
     def backtest_scorer(self):
         """Return the family's vectorised backtest scorer class, or None (score one by one)."""
         return _load(self.backtest_scorer_path) if self.backtest_scorer_path else None
+
+    # A game is its code: variants are compared and hashed by it (the families are frozen
+    # dataclasses with eq=False, so these are the ones that apply).
+    def __hash__(self):
+        return hash(self.code)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.code == self.code
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.code}>"

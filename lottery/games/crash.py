@@ -576,15 +576,9 @@ class Crash(Game):
     time_columns = ("time", "drawn_at", "created_at")
     predictors_path = "lottery.predictors.crash:PREDICTOR_SET"
     report_path = "lottery.reports.crash:REPORT"
-    audit_path = "lottery.evaluation.crash_audit:audit_multipliers"
+    audit_path = "lottery.evaluation.crash_audit:audit"
     sim_feed_path = "lottery.sources.crash_feed:CrashFeed"
     default_bet = "2x"
-
-    def __hash__(self):
-        return hash(self.code)
-
-    def __eq__(self, other):
-        return isinstance(other, Crash) and other.code == self.code
 
     @property
     def profile(self) -> Profile:

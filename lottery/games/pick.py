@@ -311,18 +311,8 @@ class PickLottery(Game):
         """Return the ticket modes of this lottery (they play its current matrix)."""
         return _load(self.predictors_path)(self)
 
-    def audit(self, outcomes) -> dict:
-        """Return the audit of outcomes (oldest first): the current era's tests."""
-        return _load(self.audit_path)(self, outcomes)
-
     def __post_init__(self):
         object.__setattr__(self, "markets", self._markets(self.current_era))
-
-    def __hash__(self):
-        return hash(self.code)
-
-    def __eq__(self, other):
-        return isinstance(other, PickLottery) and other.code == self.code
 
     # -- eras -------------------------------------------------------------------------------
     @property

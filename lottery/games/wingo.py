@@ -231,7 +231,7 @@ class WinGo(Game):
     predictors_path = "lottery.predictors.wingo:PREDICTOR_SET"
     report_path = "lottery.reports.wingo:REPORT"
     insights_path = "lottery.store.wingo_insights"
-    audit_path = "lottery.evaluation.wingo_audit:audit_digits"
+    audit_path = "lottery.evaluation.wingo_audit:audit"
     backtest_scorer_path = "lottery.evaluation.wingo_backtest:DigitScorer"
     ai_path = "lottery.ai.wingo:ADAPTER"
     bot_path = "lottery.bot.wingo_texts"
@@ -246,12 +246,6 @@ class WinGo(Game):
 
     def __post_init__(self):
         object.__setattr__(self, "schedule", PeriodSchedule(self.period_seconds, self.game_code))
-
-    def __hash__(self):
-        return hash(self.code)
-
-    def __eq__(self, other):
-        return isinstance(other, WinGo) and other.code == self.code
 
     @property
     def periods_per_day(self) -> int:

@@ -29,6 +29,7 @@ from functools import lru_cache
 from lottery import keys
 from lottery.games import Draw
 from lottery.games.crash import Crash, published_hash
+from lottery.sources.simulated import hash_chain
 from lottery.store import as_str, draws
 
 BETTING_SECONDS = 5.0
@@ -47,13 +48,7 @@ def round_seconds(multiplier: float) -> float:
 def _chain(secret: str, game_code: str, index: int, length: int) -> tuple[bytes, ...]:
     """Return chain `index`'s round hashes in play order (cached: a chain costs `length` hashes)."""
     root = hmac.new(secret.encode(), f"{game_code}:chain:{index}".encode(), hashlib.sha256)
-    h = hashlib.sha256(root.digest()).digest()
-    made = [h]
-    for _ in range(length - 1):
-        h = hashlib.sha256(h).digest()
-        made.append(h)
-    made.reverse()
-    return tuple(made)
+    return hash_chain(hashlib.sha256(root.digest()).digest(), length)
 
 
 class CrashFeed:

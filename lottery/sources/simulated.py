@@ -36,16 +36,20 @@ def recompute(seed_hex: str, game: Game, issue: str):
     return game.fair_outcome(bytes.fromhex(seed_hex), issue)
 
 
+def hash_chain(last: bytes, length: int) -> tuple[bytes, ...]:
+    """Return `length` hashes ending with `last`, each the SHA-256 of the one after it."""
+    chain = [last]
+    for _ in range(length - 1):
+        chain.append(hashlib.sha256(chain[-1]).digest())
+    chain.reverse()
+    return tuple(chain)
+
+
 @lru_cache(maxsize=8)
 def _chain(secret: str, game_code: str, chain_id: str, length: int) -> tuple[bytes, ...]:
     """Return a span's seeds, index 0 = its first issue (cached: a chain costs `length` hashes)."""
-    seed = hmac.new(secret.encode(), f"{game_code}:{chain_id}".encode(), hashlib.sha256).digest()
-    chain = [seed]
-    for _ in range(length - 1):
-        seed = hashlib.sha256(seed).digest()
-        chain.append(seed)
-    chain.reverse()
-    return tuple(chain)
+    root = hmac.new(secret.encode(), f"{game_code}:{chain_id}".encode(), hashlib.sha256)
+    return hash_chain(root.digest(), length)
 
 
 class SimulatedSource:
