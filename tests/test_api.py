@@ -1,5 +1,6 @@
 """Core HTTP API against a real Redis server (and a dead one for the 503 paths)."""
 import json
+import re
 import time
 
 import pytest
@@ -205,3 +206,22 @@ def test_redis_down_gives_503_json(settings):
     assert resp.status_code == 200 and resp.json["redis_available"] is False
     assert resp.json["main_prediction_data_status"] == "redis_connection_error"
     assert "s3cret" not in resp.get_data(as_text=True)
+
+
+def test_each_page_offers_only_the_games_it_can_show(settings, app_factory):
+    client = app_factory(settings.with_(games=("WinGo_1M", "Crash", "Powerball"))).test_client()
+
+    def offered(path):
+        html = client.get(path).get_data(as_text=True)
+        html = re.search(r'<select id="game-select".*?</select>', html, re.S).group(0)
+        return (re.findall(r'<option value="([^"]+)"', html),
+                re.search(r'<option value="([^"]+)" selected', html).group(1))
+
+    assert offered("/?game=Powerball") == (["WinGo_1M", "Powerball"], "Powerball")
+    # Crash has no board yet: the board shows the default game rather than WinGo's panels
+    # filled with nothing.
+    assert offered("/?game=Crash") == (["WinGo_1M", "Powerball"], "WinGo_1M")
+    for path in ("/simulator?game=Powerball", "/fairness?game=Crash", "/mixpred/?game=Powerball"):
+        assert offered(path) == (["WinGo_1M"], "WinGo_1M"), path
+    only_crash = app_factory(settings.with_(games=("Crash",))).test_client()
+    assert only_crash.get("/").status_code == 404

@@ -76,6 +76,9 @@ class PageConfig:
     title: str
     config_path: str = ""  # "module:function(game) -> dict" of what the page scripts need
     panels: tuple[str, ...] = ()  # panel names the board shows, in order
+    # The shared pages that can show this game ("board" is `template`); the game selector
+    # of each page offers only the games it can show.
+    pages: tuple[str, ...] = ("board",)
 
 
 class Game:

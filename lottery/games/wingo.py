@@ -236,6 +236,7 @@ class WinGo(Game):
     ai_path = "lottery.ai.wingo:ADAPTER"
     bot_path = "lottery.bot.wingo_texts"
     page = PageConfig(template="index.html", title="WinGo",
+                      pages=("board", "simulator", "fairness", "mixpred"),
                       config_path="lottery.web.wingo_pages:page_config")
     # The simulator's strategy markets, in the upstream order (colour, size, number).
     bet_groups = MappingProxyType({"color": COLORS, "big_small": SIZES,

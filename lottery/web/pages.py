@@ -16,7 +16,7 @@ from lottery.config import DEFAULT_GAME
 from lottery.games import get_game
 from lottery.sim.strategies import PROGRESSIONS
 from lottery.web.context import followed_game, get_settings
-from lottery.web.errors import ApiError
+from lottery.web.errors import ApiError, not_found
 
 bp = Blueprint("pages", __name__)
 
@@ -28,14 +28,13 @@ PAGES = (  # (endpoint, path, title) in navigation order
 )
 
 
-def page_config(game_code: str) -> dict:
-    """Return what a page's scripts need: games, the chosen game and its rules."""
-    settings = get_settings()
+def page_config(game_code: str, games: list[str]) -> dict:
+    """Return what a page's scripts need: the games it can show, the chosen one and its rules."""
     game = get_game(game_code)
     return {
         "game": game.code,
         "family": game.family,
-        "games": list(settings.games),
+        "games": games,
         "server_time": time.time(),
         **game.page_config(),
         # A custom ladder needs a multipliers list: the API takes it, the form keeps it simple.
@@ -43,46 +42,57 @@ def page_config(game_code: str) -> dict:
     }
 
 
-def _chosen_game() -> str:
-    """Return ?game= when the server follows it, else the first followed (or default) game."""
-    games = get_settings().games
+def _shown_games(page: str) -> list[str]:
+    """Return the followed games whose family this page can show (404 when none)."""
+    games = [code for code in get_settings().games
+             if get_game(code).page is not None and page in get_game(code).page.pages]
+    if not games:
+        raise not_found(f"no game this server follows has a {page} page")
+    return games
+
+
+def _chosen_game(games: list[str]) -> str:
+    """Return ?game= when the page shows it, else the default (or first) game it shows."""
     try:
-        return followed_game(request.args.get("game", "")).code
-    except ApiError:  # a page shows the default game rather than an error
-        return DEFAULT_GAME if DEFAULT_GAME in games else games[0]
+        code = followed_game(request.args.get("game", "")).code
+    except ApiError:  # a page shows its default game rather than an error
+        code = None
+    if code in games:
+        return code
+    return DEFAULT_GAME if DEFAULT_GAME in games else games[0]
 
 
-def _render(template: str, title: str):
-    code = _chosen_game()
-    return render_template(template, title=title, pages=PAGES, config=page_config(code),
-                           game=code, games=get_settings().games)
+def _render(page: str, title: str, template: str | None = None):
+    games = _shown_games(page)
+    code = _chosen_game(games)
+    return render_template(template or get_game(code).page.template, title=title, pages=PAGES,
+                           config=page_config(code, games), game=code, games=games)
 
 
 @bp.get("/")
 def board():
     """Render the live board (the chosen game's family board)."""
-    page = get_game(_chosen_game()).page
-    return _render(page.template if page else "index.html", "Live board")
+    return _render("board", "Live board")
 
 
 @bp.get("/simulator")
 @bp.get("/api/simulator/", endpoint="simulator_upstream_path")  # where upstream served its page
 def simulator():
     """Render the paper-trading simulator page."""
-    return _render("simulator.html", "Simulator")
+    return _render("simulator", "Simulator", "simulator.html")
 
 
 @bp.get("/fairness")
 def fairness():
     """Render the provably-fair lookup page."""
-    return _render("fairness.html", "Fairness")
+    return _render("fairness", "Fairness", "fairness.html")
 
 
 @bp.get("/mixpred/")
 @bp.get("/mixpred/index.html", endpoint="mixpred_index")  # upstream's second path
 def mixpred():
     """Render the upstream colour/size page at its old path."""
-    return _render("mixpred.html", "Colour & size")
+    return _render("mixpred", "Colour & size", "mixpred.html")
 
 
 OPENAPI_PATHS: dict = {
