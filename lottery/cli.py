@@ -19,6 +19,7 @@ COMMANDS = {
     "ai-worker": ("lottery.ai.worker", "run the AI worker"),
     "sim-worker": ("lottery.sim.worker", "run the simulator worker"),
     "bot": ("lottery.bot.app", "run the Telegram bot"),
+    "alerts": ("lottery.alerts.webhooks", "deliver alerts to the webhooks (ALERT_WEBHOOK_URLS)"),
     "import-csv": ("lottery.commands.import_csv", "import past draws from a CSV file"),
     "verify": ("lottery.commands.verify", "recompute a simulated draw from its revealed seed"),
     "backtest": ("lottery.commands.backtest", "replay history walk-forward and print the scoreboard"),

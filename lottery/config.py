@@ -100,6 +100,35 @@ def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _webhooks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    urls = _list(env, name)
+    for i, url in enumerate(urls, 1):
+        # The URL itself is a secret (it carries the token): name its position, never its text.
+        if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+            raise ConfigError(f"{name}: URL #{i} is not an http(s) URL")
+    return urls
+
+
+def _probability(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default, 0.0)
+    if not 0.0 < value <= 1.0:
+        raise ConfigError(f"{name} must be a probability above 0 and at most 1, got {value}")
+    return value
+
+
+def _milestones(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = _list(env, name)
+    if not raw:
+        return default
+    try:
+        values = sorted({int(x) for x in raw})
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated whole numbers of rounds") from None
+    if values[0] < 1:
+        raise ConfigError(f"{name}: a drought is at least 1 round, got {values[0]}")
+    return tuple(values)
+
+
 def redact_url(url: str | None) -> str | None:
     """Return the URL with its user info and any password-like query value replaced by '***'."""
     if not url:
@@ -163,6 +192,11 @@ class Settings:
     simulator_mc_max_bets: int = 20_000_000  # sessions x rounds per Monte Carlo request
     simulator_job_queue: int = 4  # Monte Carlo/backtest jobs waiting at once (429 beyond)
     heavy_rate_limit: str = "30 per minute"  # per anonymous caller on heavy endpoints
+    # Alerts (crash droughts and edge-backed signals; webhooks and the bot deliver them)
+    alert_webhook_urls: tuple[str, ...] = field(default=(), repr=False)  # secrets: never shown
+    alert_multiplier_threshold: float = 10.0  # the streak API's MULTIPLIER_THRESHOLD
+    alert_confidence_threshold: float = 0.75  # the streak API's PREDICTION_CONFIDENCE_THRESHOLD
+    alert_drought_rounds: tuple[int, ...] = (40, 60, 80, 100)  # one alert per milestone
     # Logging
     log_level: str = "INFO"
 
@@ -232,6 +266,10 @@ class Settings:
             simulator_mc_max_bets=_int(env, "SIMULATOR_MC_MAX_BETS", 20_000_000, 1000),
             simulator_job_queue=_int(env, "SIMULATOR_JOB_QUEUE", 4, 1),
             heavy_rate_limit=_rate_limit(env, "HEAVY_RATE_LIMIT", "30 per minute"),
+            alert_webhook_urls=_webhooks(env, "ALERT_WEBHOOK_URLS"),
+            alert_multiplier_threshold=_float(env, "ALERT_MULTIPLIER_THRESHOLD", 10.0, 1.01),
+            alert_confidence_threshold=_probability(env, "ALERT_CONFIDENCE_THRESHOLD", 0.75),
+            alert_drought_rounds=_milestones(env, "ALERT_DROUGHT_ROUNDS", (40, 60, 80, 100)),
             log_level=(env.get("LOG_LEVEL", "INFO").strip() or "INFO").upper(),
         )
 

@@ -297,3 +297,29 @@ def pick_batch_metrics(game: str) -> str:
 def pick_batch_errors(game: str) -> str:
     """Hash mode -> the error of its last failed batch (deleted when it next succeeds)."""
     return PICK_PREFIX + f"batch_errors:{game}"
+
+
+# --- alerts (issue 13) -----------------------------------------------------------
+ALERTS_PREFIX = PREFIX + "alerts:"
+ALERTS_STREAM = ALERTS_PREFIX + "stream"  # capped stream of published alerts (JSON)
+ALERTS_CHANNEL = ALERTS_PREFIX + "wake"  # pub/sub wake-up: an alert was published
+
+
+def alert_once(game: str, key: str) -> str:
+    """Set once (NX, with expiry) when an alert fires: the same alert is never published twice."""
+    return ALERTS_PREFIX + f"once:{game}:{key}"
+
+
+def alert_cursor(channel: str) -> str:
+    """The newest alert (stream id) a delivery channel (webhook, telegram) has handled."""
+    return ALERTS_PREFIX + f"cursor:{channel}"
+
+
+def alert_claim(channel: str, alert_id: str) -> str:
+    """Set once (NX, with expiry) by the process that delivers an alert on a channel."""
+    return ALERTS_PREFIX + f"claim:{channel}:{alert_id}"
+
+
+def telegram_alert_chats(game: str) -> str:
+    """Set of chat ids subscribed to a game's alerts."""
+    return BOT_PREFIX + f"alert_chats:{game}"

@@ -40,7 +40,8 @@ class RedactSecrets(logging.Filter):
 def secret_values(settings: Settings) -> list[str]:
     """Return every secret string in the settings."""
     values = [settings.admin_token, settings.source_token, settings.sim_secret,
-              settings.telegram_bot_token, *settings.ai_api_keys]
+              settings.telegram_bot_token, *settings.ai_api_keys,
+              *settings.alert_webhook_urls]
     if settings.redis_url and "@" in settings.redis_url:
         values.append(settings.redis_url)
     return [v for v in values if v]

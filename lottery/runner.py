@@ -42,6 +42,7 @@ SERVICES = (
     Service("ai-worker", "ai-worker", "lottery.ai.worker"),
     Service("sim-worker", "sim-worker", "lottery.sim.worker"),
     Service("bot", "bot", "lottery.bot.app", needs="telegram_bot_token"),
+    Service("alerts", "alerts", "lottery.alerts.webhooks", needs="alert_webhook_urls"),
 )
 
 

@@ -123,7 +123,7 @@ LAYERS = [
     ("lottery.ai.provider", 2), ("lottery.sim.sessions", 2), ("lottery.sim.backtest", 2),
     ("lottery.sim.jobs", 2),
     ("lottery.reports", 3), ("lottery.worker", 3), ("lottery.ai.worker", 3),
-    ("lottery.sim.worker", 3), ("lottery.ai", 3), ("lottery.sim", 3),
+    ("lottery.sim.worker", 3), ("lottery.ai", 3), ("lottery.sim", 3), ("lottery.alerts", 3),
     ("lottery.web", 4), ("lottery.bot", 4), ("lottery.commands", 4), ("lottery.cli", 4),
     ("lottery.runner", 4), ("lottery.__main__", 4), ("lottery", 4),
 ]
