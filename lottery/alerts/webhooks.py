@@ -50,9 +50,10 @@ class WebhookSender:
         self.client = client
         self.attempts = attempts
         self.max_elapsed = max_elapsed
-        self._backoff = tenacity.wait_exponential_jitter(initial=backoff[0], max=backoff[1],
+        self._backoff = tenacity.wait_exponential_jitter(multiplier=backoff[0], max=backoff[1],
                                                          jitter=backoff[0])
         self.sleep = sleep
+        quiet_http_logs()
 
     def deliver(self, alert: alerts.Alert) -> int:
         """Post an alert to every URL; return how many accepted it."""
