@@ -30,7 +30,8 @@ PUBLIC_COMMANDS = [
     ("prediction", "latest prediction"),
     ("history", "last 10 draws and our hits"), ("stats", "honest scoreboard"),
     ("status", "session and today's hits"), ("fair", "fairness proof of a draw"),
-    ("game", "switch game"), ("schedule", "daily session starts"), ("help", "all commands"),
+    ("game", "switch game"), ("schedule", "daily session starts"),
+    ("alerts", "crash alerts on/off"), ("help", "all commands"),
 ]
 
 

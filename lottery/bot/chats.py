@@ -111,10 +111,12 @@ redis.call('SREM', KEYS[2], ARGV[1])
 return n
 """
 
-# Keep the hash of a chat that is subscribed or scheduled; let an idle chat expire.
+# Keep the hash of a chat that is subscribed, follows alerts or is scheduled; let an idle
+# chat expire.
 _RETAIN = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HGET', KEYS[1], 'subscribed') == '1'
+   or (redis.call('HGET', KEYS[1], 'alerts') or '') ~= ''
    or redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   redis.call('PERSIST', KEYS[1])
 else
@@ -209,7 +211,10 @@ def unsubscribe(r, chat_id: int) -> bool:
 
 def forget_chat(r, chat_id: int) -> None:
     """Delete everything about a chat (it blocked the bot or no longer exists)."""
+    games = alert_games_of(r, chat_id)
     pipe = r.pipeline(transaction=True)
+    for game in games:
+        pipe.srem(keys.telegram_alert_chats(game), chat_id)
     pipe.delete(keys.telegram_chat(chat_id))
     pipe.srem(keys.TELEGRAM_SUBSCRIBERS, chat_id)
     pipe.srem(keys.TELEGRAM_SCHEDULED, chat_id)
@@ -224,6 +229,9 @@ def migrate_chat(r, old_id: int, new_id: int) -> None:
     pipe.srem(keys.TELEGRAM_SCHEDULED, old_id)
     existed, was_sub, was_sched = pipe.execute()
     pipe = r.pipeline(transaction=True)
+    for game in alert_games_of(r, old_id):
+        pipe.srem(keys.telegram_alert_chats(game), old_id)
+        pipe.sadd(keys.telegram_alert_chats(game), new_id)
     if existed:
         pipe.rename(keys.telegram_chat(old_id), keys.telegram_chat(new_id))
     if was_sub:
@@ -231,6 +239,36 @@ def migrate_chat(r, old_id: int, new_id: int) -> None:
     if was_sched:
         pipe.sadd(keys.TELEGRAM_SCHEDULED, new_id)
     pipe.execute()
+
+
+# -- alert subscriptions: the chat hash's `alerts` field (games, comma-separated) is the truth,
+# one set per game indexes it for delivery.
+def alert_games_of(r, chat_id: int) -> list[str]:
+    """Return the games whose alerts a chat follows."""
+    raw = _s(r.hget(keys.telegram_chat(chat_id), "alerts")) or ""
+    return [g for g in raw.split(",") if g]
+
+
+def set_alerts(r, chat_id: int, game: str, on: bool) -> bool:
+    """Follow or stop a game's alerts in a chat; return False when nothing changed."""
+    games = alert_games_of(r, chat_id)
+    if (game in games) == on:
+        return False
+    games = sorted(set(games) | {game}) if on else [g for g in games if g != game]
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.telegram_chat(chat_id), "alerts", ",".join(games))
+    if on:
+        pipe.sadd(keys.telegram_alert_chats(game), chat_id)
+    else:
+        pipe.srem(keys.telegram_alert_chats(game), chat_id)
+    pipe.execute()
+    _retain(r, chat_id)
+    return True
+
+
+def alert_chat_ids(r, game: str) -> list[int]:
+    """Return the chats that follow a game's alerts."""
+    return sorted(int(_s(m)) for m in r.sscan_iter(keys.telegram_alert_chats(game), count=1000))
 
 
 def _states_in(r, set_key: str) -> list[ChatState]:

@@ -372,6 +372,40 @@ async def unknown(update: Update, context) -> None:
     await reply(update, "Unknown command. /help lists what I can do.")
 
 
+async def alerts_cmd(update: Update, context) -> None:
+    """Follow or stop a game's alerts (/alerts on|off [GAME]); /alerts alone shows the state."""
+    svc = service(context)
+    chat_id = update.effective_chat.id
+    offered = svc.alert_games
+    if not offered:
+        await reply(update, "No game with alerts is running here.")
+        return
+    args = [a for a in context.args]
+    state, current = await chat_game(svc, chat_id)
+    game = current if current in offered else offered[0]
+    if len(args) == 2 and args[1] in offered:
+        game = args.pop()
+    usage = texts.USAGE["alerts"].format(games=", ".join(offered))
+    if not args:
+        following = await svc.call(chats.alert_games_of, chat_id)
+        shown = ", ".join(g for g in following if g in offered) or "none"
+        await reply(update, f"Alerts followed here: {shown}.\n{usage}\n{texts.ALERTS_ABOUT}")
+        return
+    if len(args) != 1 or args[0].lower() not in ("on", "off"):
+        await reply(update, usage)
+        return
+    if not await can_manage(update, context):
+        await reply(update, "Only group administrators can do that in this group.")
+        return
+    on = args[0].lower() == "on"
+    changed = await svc.call(chats.set_alerts, chat_id, game, on)
+    if on:
+        await reply(update, (f"{game} alerts on." if changed else f"{game} alerts were already "
+                             "on.") + f" /alerts off stops them.\n{texts.ALERTS_ABOUT}")
+    else:
+        await reply(update, f"{game} alerts off." if changed else f"{game} alerts were not on.")
+
+
 # -- session settings ---------------------------------------------------------------
 @managers_only
 async def winlimit(update: Update, context) -> None:
@@ -552,7 +586,7 @@ COMMANDS = {
     "stats": stats, "fair": fair, "status": status, "help": help_, "winlimit": winlimit,
     "timezone": timezone_, "schedule": schedule_cmd, "viewschedule": viewschedule,
     "clearschedule": clearschedule, "ai_on": ai_on, "ai_off": ai_off, "broadcast": broadcast,
-    "subscribers": subscribers,
+    "subscribers": subscribers, "alerts": alerts_cmd,
 }
 
 

@@ -11,6 +11,11 @@
   recorded as `x:unknown`. A newer issue supersedes an unfinished one.
 - Pub/sub is only a wake-up: after every (re)subscription, and on every
   housekeeping tick, the latest stored report is checked and delivered.
+- Alerts (lottery.alerts): on a `prediction` event of a game with an alert rule
+  the rule runs here too (alerts are published once, whoever runs it); every new
+  alert on the alerts stream goes to the chats following that game's alerts,
+  claimed per alert so replicas never both send it. At most once per chat: an
+  alert is news for minutes, and a duplicate is worse than a gap.
 - Sessions: when a chat is sent issue N and was sent N-1 in its session, the
   N-1 hit/miss (Big/Small) is counted; the win target ends the session.
 - Blocking Redis calls run in worker threads so the event loop stays free.
@@ -27,7 +32,7 @@ from typing import Callable
 
 import redis
 
-from lottery import keys
+from lottery import alerts, keys
 from lottery.bot import chats, schedule, sender, texts
 from lottery.config import Settings
 from lottery.events import Listener
@@ -74,6 +79,7 @@ class BotService:
         # How long this process counts as alive after its last renewal (each tick and chunk).
         self.owner_ttl = owner_ttl if owner_ttl is not None else max(30.0, 3 * tick_seconds)
         self._owner = "w:" + self._id  # the delivery state of a request this process has out
+        self._alert_lock = asyncio.Lock()  # one pass over the alerts stream at a time
 
     # -- helpers -----------------------------------------------------------
     async def call(self, fn, *args, **kwargs):
@@ -276,6 +282,49 @@ class BotService:
                 counts[status] += 1
         return counts
 
+    # -- alerts ------------------------------------------------------------
+    @property
+    def alert_games(self) -> list[str]:
+        """Return the configured games with an alert rule."""
+        return alerts.alert_games(self.settings)
+
+    def request_alerts(self, game_code: str | None = None) -> None:
+        """In the background: run a game's alert rule (when given), then deliver new alerts."""
+        if self.stopping:
+            return
+        task = asyncio.create_task(self.check_and_deliver_alerts(game_code), name="alerts")
+        self._deliveries.add(task)
+        task.add_done_callback(self._delivery_done)
+
+    async def check_and_deliver_alerts(self, game_code: str | None = None) -> int:
+        """Run the rule of a game (any process may: alerts are published once), then deliver."""
+        if game_code is not None:
+            await self.call(alerts.check, self.settings, game_code)
+        return await self.deliver_alerts()
+
+    async def deliver_alerts(self) -> int:
+        """Send every alert not yet handled here to the chats following its game."""
+        sent = 0
+        async with self._alert_lock:
+            for alert in await self.call(alerts.pending, "telegram"):
+                if self.stopping:
+                    break
+                if await self.call(alerts.claim, "telegram", alert.id):
+                    chat_ids = await self.call(chats.alert_chat_ids, alert.game)
+                    n = 0
+                    for start in range(0, len(chat_ids), self.chunk):
+                        results = await asyncio.gather(*(
+                            self.send(chat_id, alert.text)
+                            for chat_id in chat_ids[start:start + self.chunk]))
+                        n += sum(1 for res in results
+                                 if res.status in (sender.SENT, sender.MIGRATED))
+                    if chat_ids:
+                        self.log.info("%s %s alert sent to %d of %d chats", alert.game,
+                                      alert.kind, n, len(chat_ids))
+                    sent += n
+                await self.call(alerts.done, "telegram", alert.id)
+        return sent
+
     # -- sessions and schedules --------------------------------------------
     async def start_session(self, chat_id: int, game_code: str) -> None:
         """Subscribe a chat and start a fresh session counted from the open issue."""
@@ -364,6 +413,8 @@ class BotService:
             if report and report.get("next_issue") and \
                     self._delivered.get(code) != report["next_issue"]:
                 self.request_delivery(code)
+        for code in self.alert_games:
+            self.request_alerts(code)
         self._saw(tail)
 
     async def idle(self, timeout: float = 10.0) -> None:
@@ -382,6 +433,13 @@ class BotService:
         self._seen = max(self._seen, key)
         self._progress.set()
 
+    def on_message(self, channel: str, raw) -> None:
+        """Route one pub/sub message: an alert wakes the alert delivery, an event its handler."""
+        if channel == keys.ALERTS_CHANNEL:
+            self.request_alerts()
+        else:
+            self.on_event(raw)
+
     def on_event(self, raw) -> None:
         """Handle one pub/sub message: a new prediction wakes a delivery."""
         try:
@@ -393,6 +451,8 @@ class BotService:
         if (event.get("type") == "prediction" and event.get("game") in self.settings.games
                 and not (event.get("data") or {}).get("patched")):
             self.request_delivery(event["game"])
+            if event["game"] in self.alert_games:
+                self.request_alerts(event["game"])
         self._saw(key)
 
     async def listen(self) -> None:
@@ -411,8 +471,9 @@ class BotService:
                 self.log.warning("catch-up after subscribing failed (%s); the next event or "
                                  "housekeeping pass delivers", type(future.exception()).__name__)
 
-        listener = Listener(lambda: self._pubsub_client, (keys.EVENTS_CHANNEL,),
-                            lambda channel, data: loop.call_soon_threadsafe(self.on_event, data),
+        listener = Listener(lambda: self._pubsub_client, (keys.EVENTS_CHANNEL, keys.ALERTS_CHANNEL),
+                            lambda channel, data: loop.call_soon_threadsafe(
+                                self.on_message, channel, data),
                             stop=halt, on_connected=connected, poll=1.0, backoff=(0.5, 30.0),
                             log=self.log)
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from lottery.alerts import RULES
 from lottery.games import get_game
 
 NO_EDGE = "no evidence of an edge over chance"
@@ -25,7 +26,11 @@ USAGE = {
     "schedule": "Usage: /schedule HH:MM (24-hour, your timezone) toggles a daily start; "
                 "/schedule alone shows the buttons",
     "broadcast": "Usage: /broadcast TEXT",
+    "alerts": "Usage: /alerts on or /alerts off (add a game: {games})",
 }
+ALERTS_ABOUT = ("Alerts say when a multiplier has not come for a long run of rounds and when it "
+                "lands; they always give the real chance of the next round, which a drought never "
+                "raises. A predictor's call is only sent when its record shows an edge.")
 
 
 def family_texts(game_code: str):
@@ -236,6 +241,8 @@ def help_text(is_admin: bool, games: tuple[str, ...]) -> str:
         "/viewschedule, /clearschedule — list or remove daily starts",
         FOOTER,
     ]
+    if any(get_game(code).family in RULES for code in games):
+        lines.insert(-1, "/alerts on|off — alerts (long droughts, landings, proven-edge signals)")
     if is_admin:
         lines += ["Admin: /ai_on, /ai_off, /broadcast TEXT, /subscribers"]
     return "\n".join(lines)
