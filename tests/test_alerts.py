@@ -280,3 +280,35 @@ def test_a_dead_webhook_never_slows_the_draw_worker(r, crash, redis_url):
             listen.close()
     assert len(dead.requests) == 3 and len(waits) == 2  # bounded: 3 attempts, then dropped
     assert "no 100x for" in dead.requests[0].json()["text"]
+
+
+# -- the process -------------------------------------------------------------------------------
+def test_the_alerts_process_delivers_and_stops_on_sigterm(r, redis_url, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    add_rounds(r, [10.5] + [1.2] * 40)  # a drought already under way: caught up at start
+    root = Path(__file__).resolve().parents[1]
+    with FakeServer(lambda req: Reply(200, "ok")) as hook:
+        secret_url = hook.url + "/services/T9/B9/tok3nS3cret"
+        env = {**os.environ, "REDIS_URL": redis_url, "GAMES": "Crash",
+               "ALERT_WEBHOOK_URLS": secret_url, "LOTTERY_DATA_DIR": str(tmp_path),
+               "PYTHONPATH": str(root)}
+        proc = subprocess.Popen([sys.executable, "-m", "lottery", "alerts"], cwd=tmp_path, env=env,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            [req] = hook.wait_for_requests(1, timeout=30)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+    assert req.path == "/services/T9/B9/tok3nS3cret"
+    assert req.json()["text"].startswith("Crash: no 10x for 40 rounds")
+    assert proc.returncode == 0, err
+    assert "tok3nS3cret" not in err and "1 URL(s)" in err
+    bare = subprocess.run([sys.executable, "-m", "lottery", "alerts"], cwd=root,
+                          env={**os.environ, "ALERT_WEBHOOK_URLS": ""}, capture_output=True,
+                          text=True, timeout=60)
+    assert bare.returncode == 2 and "set ALERT_WEBHOOK_URLS" in bare.stderr
