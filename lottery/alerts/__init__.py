@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
+
+import redis
 
 from lottery import keys
 from lottery.config import Settings
 from lottery.games import get_game
 from lottery.store import as_str
+
+log = logging.getLogger("lottery.alerts")
 
 # family -> "module:function" of its alert rule
 RULES = {"crash": "lottery.alerts.crash:rule"}
@@ -86,8 +91,15 @@ def check(r, settings: Settings, game_code: str) -> list[Alert]:
     rule = rule_for(game_code)
     if rule is None:
         return []
+    try:
+        found = rule(r, settings, get_game(game_code))
+    except redis.RedisError:
+        raise  # the caller's loop waits Redis out
+    except Exception:  # a rule's bug must not stop the loop that delivers every other alert
+        log.exception("%s: the alert rule failed", game_code)
+        return []
     out = []
-    for alert in rule(r, settings, get_game(game_code)):
+    for alert in found:
         published = publish(r, alert)
         if published is not None:
             out.append(published)

@@ -156,12 +156,15 @@ class WebhookLoop(StoppableLoop):
     def deliver_pending(self) -> int:
         """Post every alert this channel has not handled yet; return how many were accepted."""
         sent = 0
-        for alert in alerts.pending(self.r, CHANNEL, max_age=self.max_age):
-            if self.stop_event.is_set():
-                break
-            if alerts.claim(self.r, CHANNEL, alert.id) and self.sender.deliver(alert):
-                sent += 1
-            alerts.done(self.r, CHANNEL, alert.id)
+        batch = alerts.pending(self.r, CHANNEL, max_age=self.max_age)
+        while batch and not self.stop_event.is_set():
+            for alert in batch:
+                if self.stop_event.is_set():
+                    break
+                if alerts.claim(self.r, CHANNEL, alert.id) and self.sender.deliver(alert):
+                    sent += 1
+                alerts.done(self.r, CHANNEL, alert.id)
+            batch = alerts.pending(self.r, CHANNEL, max_age=self.max_age)
         self.delivered += sent
         return sent
 

@@ -306,23 +306,31 @@ class BotService:
         """Send every alert not yet handled here to the chats following its game."""
         sent = 0
         async with self._alert_lock:
-            for alert in await self.call(alerts.pending, "telegram"):
-                if self.stopping:
-                    break
-                if await self.call(alerts.claim, "telegram", alert.id):
-                    chat_ids = await self.call(chats.alert_chat_ids, alert.game)
-                    n = 0
-                    for start in range(0, len(chat_ids), self.chunk):
-                        results = await asyncio.gather(*(
-                            self.send(chat_id, alert.text)
-                            for chat_id in chat_ids[start:start + self.chunk]))
-                        n += sum(1 for res in results
-                                 if res.status in (sender.SENT, sender.MIGRATED))
-                    if chat_ids:
-                        self.log.info("%s %s alert sent to %d of %d chats", alert.game,
-                                      alert.kind, n, len(chat_ids))
-                    sent += n
-                await self.call(alerts.done, "telegram", alert.id)
+            batch = await self.call(alerts.pending, "telegram")
+            while batch and not self.stopping:
+                sent += await self._send_alerts(batch)
+                batch = await self.call(alerts.pending, "telegram")
+        return sent
+
+    async def _send_alerts(self, batch: list[alerts.Alert]) -> int:
+        """Send each alert of a batch this process claims; mark every one handled."""
+        sent = 0
+        for alert in batch:
+            if self.stopping:
+                break
+            if await self.call(alerts.claim, "telegram", alert.id):
+                chat_ids = await self.call(chats.alert_chat_ids, alert.game)
+                n = 0
+                for start in range(0, len(chat_ids), self.chunk):
+                    results = await asyncio.gather(*(
+                        self.send(chat_id, alert.text)
+                        for chat_id in chat_ids[start:start + self.chunk]))
+                    n += sum(1 for res in results if res.status in (sender.SENT, sender.MIGRATED))
+                if chat_ids:
+                    self.log.info("%s %s alert sent to %d of %d chats", alert.game, alert.kind,
+                                  n, len(chat_ids))
+                sent += n
+            await self.call(alerts.done, "telegram", alert.id)
         return sent
 
     # -- sessions and schedules --------------------------------------------
