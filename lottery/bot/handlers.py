@@ -380,8 +380,8 @@ async def alerts_cmd(update: Update, context) -> None:
     if not offered:
         await reply(update, "No game with alerts is running here.")
         return
-    args = [a for a in context.args]
-    state, current = await chat_game(svc, chat_id)
+    args = list(context.args)
+    _, current = await chat_game(svc, chat_id)
     game = current if current in offered else offered[0]
     if len(args) == 2 and args[1] in offered:
         game = args.pop()
