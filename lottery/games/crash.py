@@ -578,6 +578,7 @@ class Crash(Game):
     report_path = "lottery.reports.crash:REPORT"
     audit_path = "lottery.evaluation.crash_audit:audit"
     sim_feed_path = "lottery.sources.crash_feed:CrashFeed"
+    bot_path = "lottery.bot.crash_texts"
     default_bet = "2x"
 
     @property
