@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, jsonify, request
 
 from lottery.evaluation.pick_audit import insights as build_insights
-from lottery.games.pick import PickLottery, check_tickets, expected_value
+from lottery.games.pick import PickLottery, check_tickets, expected_value, prize_terms
 from lottery.predictors.pick import ALIASES
 from lottery.games.pick_maintenance import maintenance_report
 from lottery.store import draws, pick_batches, pick_imports, scores
@@ -263,8 +263,19 @@ def check():
             tickets.append(game.parse_ticket(t, rows[-1]["issue"]))
         except ValueError as exc:
             raise bad_request(f"ticket {i + 1}: {exc}", "bad_ticket") from None
+    prizes = body.get("prizes")
+    if prizes is not None:
+        # Announced amounts per tier ("4+2": 123.4) of the one draw checked (pari-mutuel games).
+        tiers = {t.name for t in game.era_for(rows[-1]["issue"]).tiers}
+        if (not isinstance(prizes, dict) or len(rows) != 1 or not all(
+                k in tiers and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                for k, v in prizes.items())):
+            raise bad_request("prizes: one draw's announced amounts by tier ("
+                              f"{', '.join(sorted(tiers))}), each a number >= 0", "bad_prizes")
+        prizes = {rows[0]["issue"]: prizes}
     result = check_tickets(game, tickets, [(d["issue"], game.decode_outcome(d)) for d in rows],
-                           jackpot=jackpot)
+                           jackpot=jackpot, prizes=prizes)
+    result.update(prize_terms(game, game.era_for(rows[-1]["issue"])))
     result["note"] = ("Totals count every play, losing ones included, against the cost of all "
                       "tickets. A jackpot or pari-mutuel prize without a given amount is "
                       "reported as unknown, never as 0.")
