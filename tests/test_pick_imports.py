@@ -6,13 +6,18 @@ import argparse
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from conftest import ADMIN_TOKEN
 from lottery import keys
+from lottery.bot.pick_texts import parse_check_args
 from lottery.commands import import_csv
 from lottery.games import Draw
 from lottery.games.pick import POWERBALL
 from lottery.games.pick_csv import format_row, header_of
+from lottery.games.pick_maintenance import CATEGORIES, maintenance_report
 from lottery.sources.simulated import SimulatedSource
 from lottery.store import draws, pick_imports
 
@@ -208,3 +213,56 @@ def test_maintenance_report_finds_planted_legacy_rows(client, r, pb, capsys):
     assert "5/59 + 1/39" in mismatch["reason"]
     assert cli(pb, "--report") == 0
     assert json.loads(capsys.readouterr().out)["counts"] == body["counts"]
+
+
+# -- properties ---------------------------------------------------------------------------------
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 400), min_size=1, max_size=15, unique=True), st.randoms(),
+       st.sampled_from(["winning_numbers", "columns", "balls"]))
+def test_the_content_hash_ignores_format_and_order_but_not_content(offsets, rnd, fmt):
+    from lottery.games.pick_csv import parse_pick_csv
+
+    source = SimulatedSource("h")
+    first = POWERBALL.issue_ordinal("2016-01-02")
+    rows = [(d.issue, d.outcome) for d in (source.draw(POWERBALL, POWERBALL.issue_from_ordinal(
+        first + k)) for k in offsets)]
+    shuffled = list(rows)
+    rnd.shuffle(shuffled)
+    parsed = parse_pick_csv(csv_text(shuffled, fmt).splitlines(), POWERBALL)
+    assert parsed.ok
+    got = [Draw("Powerball", row.issue, row.outcome) for row in parsed.rows]
+    want = [Draw("Powerball", i, o) for i, o in rows]
+    assert pick_imports.content_hash(POWERBALL, got) == pick_imports.content_hash(POWERBALL, want)
+    if len(rows) > 1:
+        assert pick_imports.content_hash(POWERBALL, want[1:]) != \
+            pick_imports.content_hash(POWERBALL, want)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=10))
+def test_check_words_parse_or_say_why(words):
+    try:
+        code, raw, day = parse_check_args(words, ["Powerball", "EuroMillions"])
+    except ValueError as exc:
+        assert str(exc)
+        return
+    assert code in (None, "Powerball", "EuroMillions")
+    assert all(isinstance(n, int) for part in raw.values() for n in part)
+
+
+records = st.one_of(st.none(), st.text(max_size=20), st.dictionaries(
+    st.sampled_from(["whites", "bonus", "era"]),
+    st.one_of(st.lists(st.integers(-5, 80), max_size=7), st.text(max_size=12), st.integers()),
+    max_size=3))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.dates().map(str), st.text(max_size=12)), records),
+                max_size=12))
+def test_the_maintenance_report_counts_every_record_once_and_never_raises(pairs):
+    body = maintenance_report(POWERBALL, [(i, json.dumps(r) if isinstance(r, dict) else r)
+                                          for i, r in pairs])
+    assert body["checked"] == len(pairs) == body["problems"] + body["clean"]
+    assert set(body["counts"]) == set(CATEGORIES)
+    assert sum(body["counts"].values()) == body["problems"]

@@ -241,8 +241,7 @@ def plan(r, game: PickLottery, lines: Iterable[str], now: datetime, limit: int =
     draws = [Draw(game=game.code, issue=row.issue, outcome=row.outcome, source="csv",
                   drawn_at=game.draw_time(row.issue).isoformat()) for row in parsed.rows]
     line_of = {row.issue: row.line for row in parsed.rows}
-    seen = compare(r, game, draws) if draws and not errors else {"new": draws, "same": [],
-                                                                  "differ": []}
+    seen = compare(r, game, draws)
     for d, stored in seen["differ"]:
         errors.append((line_of[d.issue], f"{d.issue} is stored with other numbers "
                                          f"({list(stored[0])} + {list(stored[1])})"))
