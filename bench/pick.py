@@ -71,6 +71,37 @@ def offline_figures() -> None:
           f"all of them over the era's 1,500 dates {(time.perf_counter() - t) * 1000:.0f} ms")
 
 
+def import_figures() -> None:
+    """Time a whole-era CSV import as one snapshot (preview, import, same again, rollback)."""
+    from datetime import datetime, timezone
+
+    from lottery.games.pick_csv import format_row, header_of
+    from lottery.store import pick_imports
+
+    source = SimulatedSource("bench")
+    first = POWERBALL.issue_ordinal(POWERBALL.history_start())
+    now = datetime.now(timezone.utc)
+    last = POWERBALL.issue_ordinal(POWERBALL.last_settled_issue(now))
+    rows = [source.draw(POWERBALL, POWERBALL.issue_from_ordinal(k)) for k in range(first, last + 1)]
+    lines = [",".join(header_of("winning_numbers", POWERBALL))] + [
+        ",".join(format_row("winning_numbers", POWERBALL, d.issue, d.outcome)) for d in rows]
+    with embedded_redis() as url:
+        r = redis.Redis.from_url(url)
+        t = time.perf_counter()
+        plan = pick_imports.plan(r, POWERBALL, lines, now)
+        t_plan = time.perf_counter() - t
+        t = time.perf_counter()
+        out = pick_imports.import_draws(r, POWERBALL, plan["draws"], source="bench", now=now,
+                                        max_draws=100_000)
+        t_import = time.perf_counter() - t
+        t = time.perf_counter()
+        back = pick_imports.rollback(r, POWERBALL, out["version"], now)
+        t_back = time.perf_counter() - t
+        print(f"import snapshot: {len(rows)} draws, preview {t_plan * 1000:.0f} ms, import "
+              f"{t_import * 1000:.0f} ms (one script), rollback {t_back * 1000:.0f} ms "
+              f"({back['removed']} removed)")
+
+
 def throughput(seconds: int, connections: int) -> None:
     from prediction_api import wrk
 
@@ -119,6 +150,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=64)
     args = ap.parse_args()
     offline_figures()
+    import_figures()
     if shutil.which("wrk"):
         throughput(args.seconds, args.connections)
     else:

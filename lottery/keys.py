@@ -299,6 +299,26 @@ def pick_batch_errors(game: str) -> str:
     return PICK_PREFIX + f"batch_errors:{game}"
 
 
+def pick_import_versions(game: str) -> str:
+    """Hash version -> JSON of one CSV import snapshot (hash, counts, source, rollback)."""
+    return PICK_PREFIX + f"imports:{game}"
+
+
+def pick_import_seq(game: str) -> str:
+    """Counter: the last import version number handed out."""
+    return PICK_PREFIX + f"imports_seq:{game}"
+
+
+def pick_import_hashes(game: str) -> str:
+    """Hash content sha256 -> version of the live import with that content."""
+    return PICK_PREFIX + f"imports_hash:{game}"
+
+
+def pick_import_added(game: str) -> str:
+    """Hash version -> comma-joined draw dates that import added (what a rollback removes)."""
+    return PICK_PREFIX + f"imports_added:{game}"
+
+
 # --- alerts (issue 13) -----------------------------------------------------------
 ALERTS_PREFIX = PREFIX + "alerts:"
 ALERTS_STREAM = ALERTS_PREFIX + "stream"  # capped stream of published alerts (JSON)

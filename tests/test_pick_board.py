@@ -64,3 +64,72 @@ def test_pick_board_shows_draws_tickets_insights_and_checks_a_ticket(pick_site, 
     expect(page.locator('[data-panel="pick-checker"] [data-field="message"]')).to_contain_text(
         "distinct")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def _csv(rows, bad_line=None):
+    from lottery.games.pick import POWERBALL
+    from lottery.games.pick_csv import format_row, header_of
+
+    lines = [",".join(header_of("winning_numbers", POWERBALL))]
+    lines += [",".join(format_row("winning_numbers", POWERBALL, issue, outcome))
+              for issue, outcome in rows]
+    if bad_line:
+        lines.insert(2, bad_line)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}],
+                         ids=["phone", "desktop"])
+def test_pick_admin_imports_with_preview_enters_rolls_back_and_reports(pick_site, tab, viewport):
+    from conftest import ADMIN_TOKEN
+    from lottery.games.pick import POWERBALL
+    from lottery.store import draws
+
+    url, r = pick_site
+    before = draws.count(r, "Powerball")
+    rows = [(d, POWERBALL.parse_outcome([k, k + 10, k + 20, k + 30, k + 40, k], d))
+            for k, d in enumerate(["2025-01-04", "2025-01-06", "2025-01-08"], start=1)]
+    page = tab(viewport=viewport).page
+    page.goto(url + "/?game=Powerball")
+    wait_ready(page, "pick-draws")
+    admin = page.locator('[data-panel="pick-admin"]')
+    msg = admin.locator('[data-field="import-msg"]')
+    admin.locator('[data-field="csv"]').fill(_csv(rows))
+    admin.get_by_role("button", name="Preview").click()
+    expect(msg).to_contain_text("Enter the admin token first")
+    admin.locator('[data-field="token"]').fill(ADMIN_TOKEN)
+    admin.get_by_role("button", name="Keep for this tab").click()
+    # A file with a bad line: the errors by line, and no way to import it.
+    admin.locator('[data-field="csv"]').fill(_csv(rows, bad_line="01/05/2025,01 02 03 04 05 06,"))
+    admin.get_by_role("button", name="Preview").click()
+    expect(admin.locator('[data-field="preview-errors"]')).to_contain_text("line 3: 2025-01-05 is not a draw date")
+    expect(admin.get_by_role("button", name="Import")).to_be_disabled()
+    admin.locator('[data-field="csv"]').fill(_csv(rows))
+    admin.get_by_role("button", name="Preview").click()
+    expect(admin.locator('[data-field="preview-summary"]')).to_contain_text("3 row(s) from 2025-01-04 to 2025-01-08 · would add 3")
+    expect(admin.locator('[data-field="preview"] tbody tr')).to_have_count(3)
+    assert draws.count(r, "Powerball") == before  # a preview stores nothing
+    admin.get_by_role("button", name="Import").click()
+    expect(msg).to_contain_text("Stored as version 1: 3 new draw(s)")
+    expect(page.locator('[data-panel="pick-draws"] [data-field="count"]')).to_have_text(f"{before + 3} stored")
+    version = admin.locator('[data-field="versions"] tr[data-version="1"]')
+    expect(version).to_contain_text("active")
+    # Manual entry, then its refusal of the same date.
+    admin.locator('[data-field="manual-date"]').fill("2025-02-01")
+    admin.locator('[data-field="manual-whites"]').fill("3 9 27 45 60")
+    admin.locator('[data-field="manual-bonus"]').fill("7")
+    admin.get_by_role("button", name="Store draw").click()
+    expect(admin.locator('[data-field="manual-msg"]')).to_contain_text("Stored 2025-02-01: 3 9 27 45 60 + 7")
+    admin.get_by_role("button", name="Store draw").click()
+    expect(admin.locator('[data-field="manual-msg"]')).to_contain_text("already stored")
+    # Rollback in two steps removes exactly the import's draws; the manual draw stays.
+    version.get_by_role("button", name="Roll back").click()
+    version.get_by_role("button", name="Confirm: remove the 3 draw(s) of v1").click()
+    expect(admin.locator('[data-field="versions-msg"]')).to_contain_text("Version 1 rolled back: 3 draw(s) removed")
+    expect(version).to_contain_text("rolled back")
+    assert draws.count(r, "Powerball") == before + 1
+    assert draws.get_draw(r, "Powerball", "2025-02-01")["source"] == "manual"
+    admin.get_by_role("button", name="Run the report").click()
+    expect(admin.locator('[data-field="report"]')).to_contain_text(
+        f"Checked {before + 1} stored draw(s): 0 problem(s).")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]

@@ -592,7 +592,9 @@ COMMANDS = {
 
 def register(application) -> None:
     """Add every command and button handler to the application."""
-    for name, handler in COMMANDS.items():
+    from lottery.bot import pick_handlers  # the pick lotteries' /check and /pickstats
+
+    for name, handler in {**COMMANDS, **pick_handlers.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(schedule_button, pattern=f"^{SCHED_CALLBACK}"))
     application.add_handler(CallbackQueryHandler(reset_button, pattern=f"^{RESET_CALLBACK}"))

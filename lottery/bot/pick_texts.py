@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lottery.bot.texts import live_text, plural, session_counts, target_text
+from lottery.bot.texts import live_text, plural, session_counts, target_text, verdict_words
 from lottery.games import get_game
+from lottery.games.pick import any_prize_probability
 
 SESSION_MARKET = "white_match"
 ODDS = "Every ticket has the same odds; a match says nothing about the next draw."
@@ -111,3 +112,110 @@ def era_text(game_code: str) -> str:
     game = get_game(game_code)
     era = game.current_era
     return f"{game_code}: {era.matrix} since {era.start.isoformat()}, {game.currency} {era.price}"
+
+
+# -- /check and /pickstats -------------------------------------------------------------------
+CHECK_USAGE = ("Usage: /check W W W W W pb B (your white balls, then the bonus balls after "
+               "'pb', '+' or 'stars'), optionally a game code first and a draw date "
+               "YYYY-MM-DD last; for example /check 5 12 23 34 45 pb 6")
+BONUS_WORDS = {"pb", "+", "stars", "star", "ls", "bonus", "powerball"}
+
+
+def parse_check_args(args: list[str], games: list[str]) -> tuple[str | None, dict, str | None]:
+    """Return (game code or None, {whites, bonus}, draw date or None) of /check words.
+
+    Raises ValueError with the reason when the words are not a ticket.
+    """
+    words = [w for a in args for w in a.replace(",", " ").split()]
+    code = None
+    if words and not words[0].isdigit() and words[0].lower() not in BONUS_WORDS:
+        code = {g.lower(): g for g in games}.get(words[0].lower())
+        if code is None:
+            raise ValueError(f"{words[0]!r} is not a pick lottery here ({', '.join(games)})")
+        words = words[1:]
+    day = None
+    if words and "-" in words[-1]:
+        day, words = words[-1], words[:-1]
+    split = next((i for i, w in enumerate(words) if w.lower() in BONUS_WORDS), None)
+    if split is None:
+        if not words or not all(w.isascii() and w.isdigit() for w in words):
+            raise ValueError("give the numbers as whole numbers")
+        return code, {"balls": [int(w) for w in words]}, day
+    whites, bonus = words[:split], words[split + 1:]
+    if not all(w.isascii() and w.isdigit() for w in whites + bonus) or not bonus:
+        raise ValueError("give whole numbers, the bonus balls after 'pb'")
+    return code, {"whites": [int(w) for w in whites], "bonus": [int(w) for w in bonus]}, day
+
+
+def _money(currency: str, amount: float) -> str:
+    sign = "-" if amount < 0 else "+" if amount > 0 else ""
+    return f"{sign}{currency} {abs(amount):,.2f}"
+
+
+def check_text(game, result: dict, pari_mutuel: bool) -> str:
+    """Return one ticket's result against a draw: matches, prize, cost and the money result."""
+    cur = game.currency
+    drawn = result["draw"]
+    lines = [f"{game.code} draw {result['issue']}: {outcome_words(drawn, game.code)}",
+             f"Your ticket {outcome_words(result['ticket'], game.code)}: "
+             f"{plural(result['white_matches'], 'white')} + {result['bonus_matches']} "
+             f"{game.bonus_name} matched"
+             + (f" ({' '.join(map(str, result['matched_whites'] + result['matched_bonus']))})"
+                if result["white_matches"] or result["bonus_matches"] else "")]
+    cost = f"{cur} {result['cost']:,.2f}"
+    if result["tier"] is None:
+        lines.append(f"No prize. The ticket cost {cost}: net {_money(cur, -result['cost'])}.")
+    elif result["prize"] is None:
+        kind = ("the jackpot, shared among its winners" if result["jackpot"] else
+                "a pari-mutuel prize: its amount is announced after the draw and varies"
+                if pari_mutuel else "a prize whose amount is not known here")
+        lines.append(f"Tier {result['tier']}: {kind}. The ticket cost {cost}; net unknown "
+                     "until the amount is known.")
+    else:
+        lines.append(f"Tier {result['tier']}: prize {cur} {result['prize']:,.2f}. The ticket "
+                     f"cost {cost}: net {_money(cur, result['net'])}.")
+    era = game.era_for(result["issue"])
+    lines.append(f"Any ticket wins something 1 in {float(1 / any_prize_probability(era)):.2f}; "
+                 f"{ODDS}")
+    return "\n".join(lines)
+
+
+def _rate(row: dict | None) -> str:
+    if not row or not row.get("n"):
+        return "no scored draws"
+    p = row.get("p_value")
+    p_text = "n/a" if p is None else ("< 0.0001" if p < 0.0001 else f"{p:.4f}")
+    return (f"{row['hits']}/{row['n']} = {100 * row['hits'] / row['n']:.1f}% "
+            f"(chance {100 * row['chance']:.1f}%, p {p_text})")
+
+
+def pick_stats_text(game, rows: list[dict], replayed: bool = False) -> str:
+    """Return each mode's record next to chance and the random baseline, with verdicts."""
+    by: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        by.setdefault(row["predictor"], {})[row["market"]] = row
+    head = [f"{game.code}: each mode's tickets against chance and the random baseline"
+            + (" (replayed over back-filled draws, not live)" if replayed else "")]
+    if not by:
+        return "\n".join(head + ["No scored tickets yet: each mode is scored after every draw."])
+    base = by.get("random", {})
+    order = ["random"] + [m for m in by if m != "random"] if "random" in by else list(by)
+    for mode in order:
+        markets = by[mode]
+        white, prize = markets.get("white_match"), markets.get("prize")
+        n = max((r["n"] for r in markets.values()), default=0)
+        label = f"{mode} (baseline)" if mode == "random" else mode
+        versus = ""
+        if mode != "random" and base.get("white_match", {}).get("n"):
+            b = base["white_match"]
+            versus = f"; random {100 * b['hits'] / b['n']:.1f}%"
+        head += [f"{label}, n={n}:",
+                 f"  white ball matched: {_rate(white)}{versus}",
+                 f"  any prize: {_rate(prize)}",
+                 f"  verdict: {verdict_words((white or {}).get('verdict'))}"]
+    era = game.current_era
+    head.append(f"Money: every ticket costs {game.currency} {era.price:.2f}; no mode can "
+                "change what a fair draw pays back, and more matches than chance still lose "
+                "money. p: one-sided binomial test of more matches than chance; verdicts are "
+                "corrected for the number of comparisons.")
+    return "\n".join(head)

@@ -243,6 +243,10 @@ def help_text(is_admin: bool, games: tuple[str, ...]) -> str:
     ]
     if any(get_game(code).family in RULES for code in games):
         lines.insert(-1, "/alerts on|off — alerts (long droughts, landings, proven-edge signals)")
+    if any(get_game(code).family == "pick" for code in games):
+        lines[-1:-1] = ["/check 5 12 23 34 45 pb 6 — check a lottery ticket against the last "
+                        "draw (prize, cost, net)",
+                        "/pickstats — each lottery mode against chance and a random ticket"]
     if is_admin:
         lines += ["Admin: /ai_on, /ai_off, /broadcast TEXT, /subscribers"]
     return "\n".join(lines)

@@ -2,6 +2,11 @@
 
 Bad rows are reported with their line number and skipped; storing is
 idempotent, so importing the same file twice adds nothing the second time.
+
+Pick lotteries (Powerball, EuroMillions) import all rows or none, as a
+versioned snapshot (lottery.store.pick_imports): `--versions` lists them,
+`--rollback VERSION` removes exactly the draws one import added, `--report`
+prints the data maintenance report of the stored draws.
 """
 from __future__ import annotations
 
@@ -25,20 +30,34 @@ STORE_CHUNK = 10_000  # draws per Redis pipeline, so a huge file never sits in o
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the import-csv arguments."""
-    parser.add_argument("file", metavar="FILE",
+    parser.add_argument("file", metavar="FILE", nargs="?",
                         help="CSV file: a header row, then issue,outcome[,drawn_at] rows "
-                             "(WinGo: issue,number)")
+                             "(WinGo: issue,number; pick lotteries: see the README)")
     parser.add_argument("--game", default=DEFAULT_GAME, choices=sorted(GAMES),
                         help=f"game the draws belong to (default {DEFAULT_GAME})")
+    pick = parser.add_argument_group("pick lotteries (import snapshots)")
+    pick.add_argument("--source", default=None,
+                      help="name recorded with the snapshot (default: the file name)")
+    pick.add_argument("--versions", action="store_true", help="list the import snapshots")
+    pick.add_argument("--rollback", type=int, metavar="VERSION",
+                      help="remove exactly the draws import VERSION added")
+    pick.add_argument("--report", action="store_true",
+                      help="print the data maintenance report of the stored draws (JSON)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Store the file's good rows; return 0 if any row was good, 1 if none, 2 on errors."""
+    game = get_game(args.game)
+    if getattr(game, "family", "") == "pick":
+        return _run_pick(args, settings, game)
+    if args.file is None or args.versions or args.rollback is not None or args.report:
+        print("import-csv: give FILE; --versions, --rollback and --report are for pick "
+              "lotteries", file=sys.stderr)
+        return 2
     path = Path(args.file)
     if not path.is_file():
         print(f"import-csv: no such file: {path}", file=sys.stderr)
         return 2
-    game = get_game(args.game)
     try:
         draws, problems = read_csv(path, game, now=datetime.now(timezone.utc))
     except OSError as exc:
@@ -89,4 +108,88 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if conflicts:
         print(f"{game.code}: {len(conflicts)} rows refused: their period already has a result "
               f"under another issue number (first: {conflicts[0].issue})", file=sys.stderr)
+    return 0
+
+
+def _run_pick(args: argparse.Namespace, settings: Settings, game) -> int:
+    """Import a pick-lottery file as one snapshot, list snapshots, roll one back or report."""
+    import json
+
+    from lottery.games.pick_maintenance import maintenance_report
+    from lottery.store import pick_imports
+
+    actions = sum([args.file is not None, args.versions, args.rollback is not None, args.report])
+    if actions != 1:
+        print("import-csv: give exactly one of FILE, --versions, --rollback VERSION, --report",
+              file=sys.stderr)
+        return 2
+    text = None
+    if args.file is not None:
+        path = Path(args.file)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"import-csv: cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
+                  file=sys.stderr)
+            return 2
+    url = resolve_redis_url(settings)
+    if not url:
+        print("import-csv: REDIS_URL is not set and no local server is running; set REDIS_URL "
+              "or start `python -m lottery up` first", file=sys.stderr)
+        return 2
+    r = connect(url)
+    now = datetime.now(timezone.utc)
+    try:
+        if args.versions:
+            for v in pick_imports.list_versions(r, game.code):
+                print(f"v{v['version']} {v['status']:<11} {v['created_at']} rows={v['rows']} "
+                      f"added={v['added']} duplicates={v['duplicates']} "
+                      f"sha256={v['hash'][:16]} source={v['source']}"
+                      + (f" rolled_back_at={v['rolled_back_at']} removed={v['removed']}"
+                         if v["status"] == "rolled_back" else ""))
+            return 0
+        if args.report:
+            print(json.dumps(maintenance_report(game, pick_imports.stored_records(r, game.code)),
+                             indent=2))
+            return 0
+        if args.rollback is not None:
+            try:
+                out = pick_imports.rollback(r, game, args.rollback, now)
+            except pick_imports.ImportRefused as exc:
+                print(f"import-csv: {exc}; nothing changed", file=sys.stderr)
+                return 2
+            if out["removed"]:
+                scores.forget_replay(r, game.code)
+            print(f"{game.code}: version {args.rollback} rolled back: {out['removed']} draws "
+                  f"removed ({out['not_present']} it added were no longer stored)")
+            return 0
+        plan = pick_imports.plan(r, game, text.splitlines(), now)
+        for e in plan["errors"]:
+            print(f"line {e['line']}: {e['message']}", file=sys.stderr)
+        if not plan["ok"]:
+            print(f"import-csv: {len(plan['errors'])} errors in {args.file}; nothing stored",
+                  file=sys.stderr)
+            return 2
+        try:
+            out = pick_imports.import_draws(r, game, plan["draws"],
+                                            source=args.source or Path(args.file).name, now=now,
+                                            max_draws=settings.max_draws)
+        except pick_imports.ImportRefused as exc:
+            print(f"{game.code}: {exc}")
+            return 0 if exc.code == "duplicate_content" else 2
+        if out["added"]:
+            scores.forget_replay(r, game.code)
+    except redis.RedisError as exc:
+        print(f"import-csv: Redis at {redact_url(url)} failed: {type(exc).__name__}",
+              file=sys.stderr)
+        return 2
+    finally:
+        r.close()
+    print(f"{game.code}: version {out['version']} (sha256 {out['hash'][:16]}): {out['rows']} rows "
+          f"in {plan['format']} format, {out['added']} new draws stored, {out['duplicates']} "
+          f"already present")
+    if out["trimmed"]:
+        print(f"{game.code}: MAX_DRAWS={settings.max_draws} dropped the {out['trimmed']} oldest "
+              "draws")
+    print(f"Undo with: python -m lottery import-csv --rollback {out['version']} --game {game.code}")
     return 0

@@ -540,6 +540,45 @@ VARIANTS = {g.code: g for g in (POWERBALL, EUROMILLIONS)}
 
 
 # -- ticket checker and expected value ----------------------------------------------------
+PARI_MUTUEL_NOTE = ("{code} prizes are pari-mutuel: each tier shares a slice of the prize fund "
+                    "among its winners, so its amount is announced after each draw and varies. "
+                    "No amount here is a fixed fact: pass the announced amounts to value a win.")
+
+
+def is_pari_mutuel(era: Era) -> bool:
+    """Return True when some non-jackpot tier has no fixed amount."""
+    return any(t.prize is None and not t.jackpot for t in era.tiers)
+
+
+def prize_table(game: PickLottery, era: Era | None = None) -> list[dict]:
+    """Return each tier as a match pattern with its exact odds and how its amount is set."""
+    era = era or game.current_era
+    out = []
+    for tier, p in prize_odds(era):
+        if tier.jackpot:
+            kind, text = "jackpot", "jackpot: advertised before each draw, shared among winners"
+        elif tier.prize is None:
+            kind, text = "pari-mutuel", "pari-mutuel, varies: announced after each draw"
+        else:
+            kind, text = "fixed", f"{game.currency} {tier.prize:,.0f}"
+        out.append({"tier": tier.name, "whites": tier.whites, "bonus": tier.bonus,
+                    "probability": float(p), "odds_one_in": float(1 / p),
+                    "amount": tier.prize, "amount_kind": kind, "amount_text": text})
+    return out
+
+
+def prize_terms(game: PickLottery, era: Era | None = None) -> dict:
+    """Return the prize table with whether it is pari-mutuel and what that means."""
+    era = era or game.current_era
+    pari = is_pari_mutuel(era)
+    out = {"pari_mutuel": pari, "prize_table": prize_table(game, era)}
+    if pari:
+        out["prize_note"] = PARI_MUTUEL_NOTE.format(code=game.code)
+        if era.prize_fund_rate is not None:
+            out["prize_fund_rate"] = era.prize_fund_rate
+    return out
+
+
 def check_ticket(game: PickLottery, ticket: Any, issue: str, outcome: Outcome, *,
                  jackpot: float | None = None,
                  prizes: Mapping[str, float] | None = None) -> dict:
@@ -622,7 +661,17 @@ def expected_value(game: PickLottery, jackpot: float, *, payout: str = "annuity"
         ev_other = float(sum(p * Fraction(t.prize).limit_denominator()
                              for t, p in odds if not t.jackpot)) * keep
     total = None if ev_other is None else ev_jackpot + ev_other
-    return {"price": era.price, "currency": game.currency,
+    extra: dict = prize_terms(game, era)
+    if ev_other is None and era.prize_fund_rate is not None:
+        # A long-run average (jackpot included), not the value of any one draw's ticket.
+        extra["long_run_return_per_unit"] = era.prize_fund_rate
+        extra["ev_note"] = (f"Only the long-run average is known: {era.prize_fund_rate:.0%} of "
+                            "sales go back as prizes (jackpot included), so a ticket returns "
+                            f"about {era.prize_fund_rate * era.price:.2f} of its "
+                            f"{era.price:.2f} {game.currency} price on average. The other "
+                            "prizes of a given draw are not known in advance, so ev_total is "
+                            "null rather than a made-up figure.")
+    return {**extra, "price": era.price, "currency": game.currency,
             "p_jackpot": p_jackpot, "jackpot_odds": 1 / p_jackpot,
             "p_any_prize": float(any_prize_probability(era)),
             "expected_share": share, "ev_jackpot": ev_jackpot, "ev_other_prizes": ev_other,

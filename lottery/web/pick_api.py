@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, jsonify, request
 
 from lottery.evaluation.pick_audit import insights as build_insights
-from lottery.games.pick import PickLottery, check_tickets, expected_value
+from lottery.games.pick import PickLottery, check_tickets, expected_value, prize_terms
 from lottery.predictors.pick import ALIASES
-from lottery.store import draws, pick_batches
+from lottery.games.pick_maintenance import maintenance_report
+from lottery.store import draws, pick_batches, pick_imports, scores
 from lottery.web.auth import require_admin
 from lottery.games.base import Draw
 from lottery.web.context import (get_game_arg, get_int_arg, get_json_object, get_redis,
@@ -124,6 +125,104 @@ def manual_entry():
     return resp
 
 
+def _csv_body() -> tuple[str, dict]:
+    """Return (CSV text, JSON options) of a request: JSON {csv, ...} or a text/csv body."""
+    if request.mimetype == "application/json" or not request.mimetype:
+        body = get_json_object()
+        text = body.get("csv")
+    else:
+        body = {}
+        try:
+            text = request.get_data(cache=True).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise bad_request("the CSV is not UTF-8 text", "bad_csv") from None
+    if not isinstance(text, str) or not text.strip():
+        raise bad_request("give the CSV text: JSON {\"csv\": \"...\"} or a text/csv body",
+                          "bad_csv")
+    return text.lstrip("\ufeff"), body
+
+
+def _plan(text: str, limit: int = 10) -> dict:
+    return pick_imports.plan(get_redis(), _game(), text.splitlines(), _now(), limit)
+
+
+@bp.post("/api/pick/import/preview")
+@require_admin
+def import_preview():
+    """Parse a CSV (admin): format, first rows, line-numbered errors, what would be added; stores nothing."""
+    text, body = _csv_body()
+    limit = body.get("limit", 10)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise bad_request("limit must be a whole number 1-1000", "bad_parameter")
+    out = _plan(text, limit)
+    out.pop("draws")
+    return jsonify({"game": _game().code, **out})
+
+
+@bp.post("/api/pick/import")
+@require_admin
+def import_csv():
+    """Import a CSV (admin) as one versioned snapshot: all rows or, on any error, none."""
+    text, body = _csv_body()
+    game = _game()
+    source = body.get("source") or "api"
+    if not isinstance(source, str) or len(source) > 200:
+        raise bad_request("source must be a name of at most 200 characters", "bad_parameter")
+    out = _plan(text)
+    if not out["ok"]:
+        shown = "; ".join(f"line {e['line']}: {e['message']}" for e in out["errors"][:5])
+        more = len(out["errors"]) - 5
+        raise bad_request(f"nothing stored: {shown}" + (f" (and {more} more; the preview lists "
+                                                        "them all)" if more > 0 else ""), "bad_csv")
+    r = get_redis()
+    try:
+        result = pick_imports.import_draws(r, game, out["draws"], source=source, now=_now(),
+                                           max_draws=get_settings().max_draws)
+    except pick_imports.ImportRefused as exc:
+        if exc.code != "duplicate_content":
+            raise bad_request(str(exc), exc.code) from None
+        return jsonify({"game": game.code, "status": "duplicate", "added": 0,
+                        "duplicates": len(out["draws"]), "version": out["same_as_version"],
+                        "message": str(exc)})
+    if result["added"]:
+        scores.forget_replay(r, game.code)  # the worker replays the new history
+    resp = jsonify(result)
+    resp.status_code = 201
+    return resp
+
+
+@bp.get("/api/pick/imports")
+def import_versions():
+    """List the CSV import snapshots, newest first (public: where each stored draw came from)."""
+    game = _game()
+    return jsonify({"game": game.code,
+                    "versions": pick_imports.list_versions(get_redis(), game.code)})
+
+
+@bp.post("/api/pick/imports/<int:version>/rollback")
+@require_admin
+def import_rollback(version: int):
+    """Roll an import back (admin): remove exactly the draws it added, atomically."""
+    game = _game()
+    r = get_redis()
+    try:
+        result = pick_imports.rollback(r, game, version, _now())
+    except pick_imports.ImportRefused as exc:
+        raise bad_request(str(exc), exc.code) from None
+    if result.get("removed"):
+        scores.forget_replay(r, game.code)
+    return jsonify(result)
+
+
+@bp.get("/api/pick/maintenance")
+def maintenance():
+    """Report problems among the stored draws: duplicates, ranges, calendar, eras."""
+    game = _game()
+    examples = get_int_arg("examples", 10, 1, 100)
+    return jsonify(maintenance_report(game, pick_imports.stored_records(get_redis(), game.code),
+                                      examples))
+
+
 @bp.get("/api/pick/insights")
 def insights():
     """Return the current era's insights, each next to its exact expectation and test."""
@@ -164,8 +263,19 @@ def check():
             tickets.append(game.parse_ticket(t, rows[-1]["issue"]))
         except ValueError as exc:
             raise bad_request(f"ticket {i + 1}: {exc}", "bad_ticket") from None
+    prizes = body.get("prizes")
+    if prizes is not None:
+        # Announced amounts per tier ("4+2": 123.4) of the one draw checked (pari-mutuel games).
+        tiers = {t.name for t in game.era_for(rows[-1]["issue"]).tiers}
+        if (not isinstance(prizes, dict) or len(rows) != 1 or not all(
+                k in tiers and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                for k, v in prizes.items())):
+            raise bad_request("prizes: one draw's announced amounts by tier ("
+                              f"{', '.join(sorted(tiers))}), each a number >= 0", "bad_prizes")
+        prizes = {rows[0]["issue"]: prizes}
     result = check_tickets(game, tickets, [(d["issue"], game.decode_outcome(d)) for d in rows],
-                           jackpot=jackpot)
+                           jackpot=jackpot, prizes=prizes)
+    result.update(prize_terms(game, game.era_for(rows[-1]["issue"])))
     result["note"] = ("Totals count every play, losing ones included, against the cost of all "
                       "tickets. A jackpot or pari-mutuel prize without a given amount is "
                       "reported as unknown, never as 0.")
@@ -223,6 +333,41 @@ OPENAPI_PATHS = {
         "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
         "responses": {"201": {"description": "{game, issue, whites, bonus, ...}"},
                       "400": _ERR}}},
+    "/api/pick/import/preview": {"post": {
+        "summary": "Preview a CSV import (admin): format, first rows, line-numbered errors, "
+                   "would_add, duplicates, conflicts, hash; stores nothing",
+        "parameters": [_GAME], "security": [{"admin": []}],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}},
+                                    "text/csv": {"schema": {"type": "string"}}}},
+        "responses": {"200": {"description": "{format, rows, first[], errors[{line, message}], "
+                                             "ok, hash, same_as_version, would_add, duplicates, "
+                                             "conflicts, dates}"}, "400": _ERR}}},
+    "/api/pick/import": {"post": {
+        "summary": "Import a CSV (admin) as a versioned snapshot: every row or none",
+        "parameters": [_GAME], "security": [{"admin": []}],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}},
+                                    "text/csv": {"schema": {"type": "string"}}}},
+        "responses": {"201": {"description": "{version, hash, created_at, rows, added, "
+                                             "duplicates, source, status, first, last}"},
+                      "200": {"description": "{status: duplicate, version, message}: the same "
+                                             "content was imported before; nothing stored"},
+                      "400": _ERR}}},
+    "/api/pick/imports": _get(
+        "The CSV import snapshots, newest first", [],
+        "{versions[{version, hash, created_at, rows, added, duplicates, source, status, "
+        "rolled_back_at, removed}]}"),
+    "/api/pick/imports/{version}/rollback": {"post": {
+        "summary": "Roll back an import (admin): remove exactly the draws it added, atomically",
+        "parameters": [_GAME, {"name": "version", "in": "path", "required": True,
+                               "schema": {"type": "integer"}}],
+        "security": [{"admin": []}],
+        "responses": {"200": {"description": "the snapshot with status rolled_back, "
+                                             "rolled_back_at, removed, not_present"},
+                      "400": _ERR}}},
+    "/api/pick/maintenance": _get(
+        "Data maintenance report of the stored draws", [_q("examples", text="1-100 per kind")],
+        "{checked, problems, clean, counts{unreadable, off_calendar, duplicates, era_mismatch, "
+        "out_of_range}, examples}"),
     "/api/pick/insights": _get(
         "Current-era insights next to their exact expectations under the fair null",
         [_q("window", text="newest N draws")],

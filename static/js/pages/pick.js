@@ -67,7 +67,7 @@ async function loadTickets(report) {
         h("td", { text: r ? `${pct(r.hit_rate)} (n=${r.n}) vs ${pct(r.chance)}, p ${pValue(r.p_value)}` : "no draws scored yet" }),
         h("td", { text: r ? r.verdict : "too few draws to judge" }));
     }));
-    setText(root, "chance", rows.length ? pct(rows[0].chance) : "31.6%");
+    setText(root, "chance", rows.length ? pct(rows[0].chance) : "—");
     panelState(root, "ready");
   } catch (err) {
     panelState(root, "error", err.message);
@@ -105,7 +105,9 @@ function initChecker() {
     try {
       const out = await sendJSON("POST", `/api/pick/check?${q}`, { ticket: numbers, draw_date: field(root, "date").value });
       const row = out.rows[0];
-      const prize = row.prize === null ? "a prize whose amount is announced separately" : `${out.currency} ${row.prize}`;
+      const prize = row.prize !== null ? `${out.currency} ${row.prize}`
+        : row.jackpot ? "the jackpot (its amount is not given here, and winners share it)"
+          : out.pari_mutuel ? "a pari-mutuel prize: its amount is announced after the draw and varies" : "a prize whose amount is announced separately";
       setText(root, "result", `${row.white_matches} white + ${row.bonus_matches} bonus matched: ${row.tier ? "tier " + row.tier + ", " + prize : "no prize"}. Cost ${out.currency} ${out.cost}; net ${out.net === null ? "unknown" : out.currency + " " + out.net}.`);
     } catch (err) {
       message.hidden = false;
@@ -123,5 +125,7 @@ async function refresh() {
 
 initChecker();
 refresh();
+// The admin section (panels/pick_admin.js) stored or removed draws: show them now.
+document.addEventListener("pick:draws-changed", refresh);
 setInterval(tick, 1000);
 setInterval(refresh, 60000);
