@@ -8,11 +8,14 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from lottery.store.embedded import free_port
 from upproc import ROOT, Up
 
 
+# pip installs every runtime package into the new venv: minutes on a slow or loaded machine.
+@pytest.mark.timeout(600)
 def test_a_venv_from_requirements_txt_alone_serves_the_dashboard(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
