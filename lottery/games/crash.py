@@ -23,7 +23,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
-from lottery.games.base import Game, Market, P_FLOOR, brier_micro, log_loss_micro, normalise_probs
+from lottery.games.base import Game, Market, PageConfig, P_FLOOR, brier_micro, log_loss_micro, normalise_probs
 from lottery.games.schedule import RoundSchedule
 
 NBITS = 52
@@ -580,6 +580,9 @@ class Crash(Game):
     sim_feed_path = "lottery.sources.crash_feed:CrashFeed"
     bot_path = "lottery.bot.crash_texts"
     default_bet = "2x"
+    sim_sessions_path = "lottery.sim.crash_sessions:RULES"
+    # Until the crash board lands, the simulator is the one shared page that shows crash.
+    page = PageConfig(template="simulator.html", title="Crash", pages=("simulator",))
 
     @property
     def profile(self) -> Profile:

@@ -156,13 +156,18 @@ class PathResult:
 
 
 def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
-              keep_path: bool = False, work: Workspace | None = None) -> PathResult:
-    """Settle S sessions of R rounds from their per-unit gains (S x R int64, overwritten)."""
+              keep_path: bool = False, work: Workspace | None = None,
+              stakes: np.ndarray | None = None) -> PathResult:
+    """Settle S sessions of R rounds from their per-unit gains (S x R int64, overwritten).
+
+    `stakes` (S x R int64, in hundredths of the base bet, overwritten) replaces the
+    progression's when a strategy decides its stakes itself, 0 where it sits a round out.
+    """
     sessions, rounds = gain.shape
     work = work or Workspace()
     to_money = limits.base_bet / UNIT
-    mult = None
-    if progression.name != "flat":
+    mult = stakes
+    if mult is None and progression.name != "flat":
         won = np.greater(gain, 0, out=work.get("won", gain.shape, bool))
         mult = progression.multipliers_per_round(won, work)  # in hundredths
     pnl = gain  # reused in place: units gained in each round

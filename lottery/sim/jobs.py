@@ -20,7 +20,7 @@ from lottery import keys
 from lottery.sim.strategies import SimInputError
 
 JOB_TTL = 3600  # seconds a job's record (and result) is kept
-KINDS = ("montecarlo", "backtest")
+KINDS = ("montecarlo", "backtest", "replay")  # replay: a family's own (crash hash chains)
 log = logging.getLogger("lottery.sim_jobs")
 
 # Queue only while fewer than ARGV[2] jobs wait: the check and the push are one step.
@@ -90,11 +90,20 @@ def execute(r, settings, kind: str, game_code: str, body: dict) -> dict:
     from lottery.sim import backtest, montecarlo
 
     game = get_game(game_code)
+    own = family_jobs(game)
+    if kind in own:
+        return own[kind][1](r, settings, game, body)
     if kind == "montecarlo":
         return montecarlo.run(montecarlo.parse_study(game, body, settings.simulator_mc_max_bets))
     if kind == "backtest":
         return backtest.backtest_stored(r, backtest.parse_backtest(game, body))
     raise SimInputError(f"unknown job kind {kind!r}")
+
+
+def family_jobs(game) -> dict:
+    """Return a game family's own job kinds (its session rules' `jobs`), or {}."""
+    rules = game.sim_sessions()
+    return dict(rules.jobs) if rules is not None else {}
 
 
 def _save(r, job: dict, **changes) -> None:

@@ -49,6 +49,10 @@ class Study:
     def cells(self) -> int:
         return self.sessions * self.rounds
 
+    def expected_return(self) -> float:
+        """Return the analytic amount returned per unit staked of the study's bet."""
+        return engine.expected_return(self.game, self.target)
+
     def to_dict(self) -> dict:
         """Return the study's parameters as shown in answers."""
         return {"target": self.target, **self.progression.to_dict(),
@@ -131,7 +135,7 @@ def summarise(study: Study, final, wagered, drawdown, played, reason, elapsed: f
                           "max": int(played.max())},
         "total_wagered": {"sum": engine.money(wagered.sum()),
                           "mean_per_session": engine.money(wagered.mean())},
-        "return_per_unit": return_per_unit(study.game, study.target, wagered, final - start),
+        "return_per_unit": return_per_unit(study.expected_return(), wagered, final - start),
         "seed": study.seed,
         "elapsed_seconds": round(elapsed, 4),
         "bets_per_second": round(bets / elapsed) if elapsed > 0 else None,
@@ -139,25 +143,26 @@ def summarise(study: Study, final, wagered, drawdown, played, reason, elapsed: f
     }
 
 
-def return_per_unit(game: Game, target: str, wagered: np.ndarray, profit: np.ndarray) -> dict:
-    """Return the realised amount returned per unit staked, its 95% interval and the analytic value.
+def return_per_unit(expected: float, wagered: np.ndarray, profit: np.ndarray) -> dict:
+    """Return the realised amount returned per unit staked, its 95% and 99% intervals and `expected`.
 
     Sessions are independent, so the ratio estimator's standard error comes
     from the spread of (returned - ratio x staked) across sessions.
     """
-    expected = engine.expected_return(game, target)
     total = float(wagered.sum())
     n = len(wagered)
     if total <= 0:
-        return {"realised": None, "ci95": None, "expected": expected, "n_sessions": n}
+        return {"realised": None, "ci95": None, "ci99": None, "expected": expected,
+                "n_sessions": n}
     returned = wagered + profit
     ratio = float(returned.sum()) / total
-    ci = None
+    ci = ci99 = None
     if n >= 2:
         resid = returned - ratio * wagered
         se = math.sqrt(float((resid ** 2).sum()) / (n * (n - 1))) / (total / n)
         ci = [ratio - 1.959964 * se, ratio + 1.959964 * se]
-    return {"realised": ratio, "ci95": ci, "expected": expected,
+        ci99 = [ratio - 2.575829 * se, ratio + 2.575829 * se]
+    return {"realised": ratio, "ci95": ci, "ci99": ci99, "expected": expected,
             "expected_within_ci95": None if ci is None else ci[0] <= expected <= ci[1],
             "n_sessions": n, "staked": total}
 

@@ -21,7 +21,8 @@ import json
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from lottery import keys
@@ -59,6 +60,9 @@ class StrategyRule:
     default_target: str
     default_progression: str
     numeric_target: bool = False  # the target is stored as a number (the upstream shape)
+    # The family's own reading of a target (crash: any cash-out from 1.01x), returning the
+    # bet name `game.settle` takes; None: one of the market's bets (`normalise_bet`).
+    parse_target: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,15 @@ class SessionRules:
     # (rounds, mode): WinGo's are the upstream simulator's shapes.
     public_state: Callable[[dict, list, str], dict] | None = None
     public_history: Callable[[list, str], list] | None = None
+    # The chance a bet wins on a fair outcome, where the game has no finite payout table
+    # (crash: 0.99 / m); None: the engine's table.
+    win_probability: Callable[[Game, str], float] | None = None
+    # The family's own heavy jobs, kind -> (validate(game, body, settings) -> body to queue,
+    # run(r, settings, game, body) -> result); others use the generic Monte Carlo and backtest.
+    jobs: Mapping[str, tuple[Callable, Callable]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    statement: str = ""  # said with every session of the game (crash: no strategy changes 0.99)
+    catalog: Callable[[], dict] | None = None  # the strategies and parameters, for pages
 
     def session_fields(self) -> tuple[str, ...]:
         return ("initial_wallet", *SESSION_SETTINGS, *self.strategies)
@@ -189,8 +202,9 @@ def _parse_strategy(game: Game, rule: StrategyRule, key: str, raw: dict,
         multipliers = base["bet_multipliers"]
     try:
         progression = make_progression(name, multipliers)
-        target = normalise_bet(game, raw.get("target", raw.get(target_field, base[target_field])),
-                               market)
+        raw_target = raw.get("target", raw.get(target_field, base[target_field]))
+        target = rule.parse_target(raw_target) if rule.parse_target else \
+            normalise_bet(game, raw_target, market)
         base_bet = get_money(raw, "base_bet", base["base_bet"])
         active = get_bool(raw, "is_active", base["is_active"])
         auto = get_bool(raw, "auto_target", base["auto_target"])
@@ -259,7 +273,9 @@ def can_place(session: dict, game, issue: str, now: float) -> bool:
     """
     if not session["is_running"] or session["pending"]:
         return False
-    if game.draw_time(issue).timestamp() <= now:
+    closes = game.draw_time(issue)
+    # Feed-driven rounds (crash) have no clock: the worker checks the round is not drawn yet.
+    if closes is not None and closes.timestamp() <= now:
         return False
     ordinal = game.issue_ordinal(issue)
     for done in (session["start_after_issue"], session["last_simulated_issue"]):
@@ -355,9 +371,10 @@ def settle(session: dict, game: Game, issue: str, outcome: Any, now: float) -> d
 
 def _record_round(game: Game, strategy: dict, bet: dict, returned: float, won: bool) -> None:
     progression = _progression(strategy)
+    chance = session_rules(game).win_probability or engine.win_probability
     strategy["rounds_played"] += 1
     strategy["wins"] += int(won)
-    strategy["chance_sum"] += engine.win_probability(game, bet["bet"])
+    strategy["chance_sum"] += chance(game, bet["bet"])
     strategy["total_wagered"] = _m(strategy["total_wagered"] + bet["stake"])
     strategy["total_winnings"] = _m(strategy["total_winnings"] + returned)
     if won:
@@ -475,7 +492,15 @@ def summary(session: dict) -> dict:
         "max_drawdown": stats["max_drawdown"], "stop_reason": session["stop_reason"],
         "strategies": strategies, "session_duration": session["started_at"],
         "disclaimer": DISCLAIMER,
+        **_statement(session),
     }
+
+
+def _statement(session: dict) -> dict:
+    """Return the game's honest statement about its sessions, if it has one."""
+    rules = session_rules(get_game(session["game"]))
+    return {"honesty": {"statement": rules.statement, "no_strategy_changes_it": True}} \
+        if rules.statement else {}
 
 
 def plain_state(session: dict, rounds: list[dict], environment: str) -> dict:

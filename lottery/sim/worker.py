@@ -261,6 +261,8 @@ class SimulatorWorker(StoppableLoop):
         """Place the session's bets for `issue` if it may and its predictions exist."""
         if not sessions.can_place(session, game, issue, now):
             return []
+        if game.draw_time(issue) is None and draws.get_draw(self.r, game.code, issue) is not None:
+            return []  # a feed-driven round already drawn (the worker is catching up): no bet
         wanted = set(sessions.prediction_sources(game, session).values())
         found = {source: self._prediction(game.code, issue, source) for source in wanted}
         return sessions.place(session, game, issue, found, now)

@@ -111,7 +111,9 @@ def status():
     state["performance_metrics"] = {
         "profit_loss": round(net, 6),
         "percentage_change": round(net / session["initial_wallet"] * 100, 6),
-        "is_profitable": net > 0, "cycle_type": f"{game.period_seconds}-second",
+        "is_profitable": net > 0,
+        "cycle_type": f"{game.period_seconds}-second" if hasattr(game, "period_seconds")
+        else "feed-driven rounds",
         "environment": get_settings().environment}
     return jsonify({"status": "success", "state": state, "summary": sessions.summary(session),
                     "sessions": listed, "worker": worker})
@@ -141,8 +143,33 @@ def monte_carlo():
     """Queue a Monte Carlo study of a staking strategy on fair random draws (202 + job id)."""
     game = get_game_arg()
     body = _json_body()
+    own = jobs.family_jobs(game).get("montecarlo")
+    if own is not None:  # the family's own study (crash: cash-out strategies)
+        return _queue_job("montecarlo", game.code, _validated(own[0], game, body, get_settings()))
     _validated(montecarlo.parse_study, game, body, get_settings().simulator_mc_max_bets)
     return _queue_job("montecarlo", game.code, body)
+
+
+@bp.post("/replay")
+def replay():
+    """Queue a strategy replayed over the rounds of a hash chain (202 + job id; crash)."""
+    game = get_game_arg()
+    body = _json_body()
+    own = jobs.family_jobs(game).get("replay")
+    if own is None:
+        raise bad_request(f"{game.code} has no hash chain to replay", "no_replay")
+    return _queue_job("replay", game.code, _validated(own[0], game, body, get_settings()))
+
+
+@bp.get("/strategies")
+def strategies():
+    """Return the game's simulator strategies and their parameters, with the honest statement."""
+    game = get_game_arg()
+    rules = game.sim_sessions()
+    catalog = rules.catalog if rules is not None else None
+    if catalog is None:
+        raise not_found(f"{game.code} has no strategy catalogue")
+    return jsonify({"game": game.code, **catalog()})
 
 
 @bp.post("/backtest")
@@ -375,6 +402,19 @@ OPENAPI_PATHS = {
                    "draws (<= 100,000), warmup, path_points. Rate-limited like Monte Carlo",
         "parameters": [_GAME], "requestBody": _body(backtest.BACKTEST_FIELDS),
         "responses": _JOB_RESPONSES}},
+    "/api/simulator/replay": {"post": {
+        "summary": "Queue a cash-out strategy replayed over a hash chain's rounds (crash). Body: "
+                   "hash (the newest round's) or seed (a chain's secret: only SHA256(seed) is "
+                   "queued), count (<= 100,000), profile, salt, strategy (fixed|progression|"
+                   "martingale_script|streak_chaser), target, base_bet, progression, "
+                   "multipliers, loss_multiplier, max_bet, wait_rounds, wait_under, "
+                   "initial_wallet, stop_loss, take_profit, path_points",
+        "parameters": [_GAME], "requestBody": _JSON, "responses": _JOB_RESPONSES}},
+    "/api/simulator/strategies": {"get": {
+        "summary": "The game's simulator strategies and parameters, with the statement that "
+                   "no strategy changes the return per unit staked (crash)",
+        "parameters": [_GAME], "responses": {"200": {"description": "catalogue"},
+                                             "404": _ERR}}},
     "/api/simulator/jobs/{job_id}": {"get": {
         "summary": "A queued job's status (queued|running|done|failed); its result once done "
                    "(kept one hour)",

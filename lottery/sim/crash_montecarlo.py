@@ -1,0 +1,160 @@
+"""Monte Carlo studies of crash cash-out strategies on fair simulated rounds.
+
+Each round draws the bustabit v2 formula's uniform: r, 52 random bits, as
+`lottery.games.crash.sample_multipliers` does (the same generator calls, so a
+seed gives the same rounds). X = max(1, floor(99 / (1 - r / 2^52)) / 100) is
+never materialised: "X reaches m" is exactly r >= `reach_threshold(m)`, one
+comparison per round. S sessions x R rounds are settled in blocks of about
+CHUNK_CELLS rounds by `engine.run_paths` (whole-array operations), so memory
+stays bounded whatever S x R is.
+
+The answer reports the probability of ruin, profit and final-wallet
+quantiles, the measured return per unit staked with its 95% and 99% intervals
+next to the exact value (0.99), and the statement that no strategy changes it.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from lottery.games import Game
+from lottery.games.crash import TWO52
+from lottery.sim import engine, montecarlo
+from lottery.sim.crash_strategies import (NO_EDGE, STRATEGY_FIELDS, CashoutStrategy,
+                                          parse_strategy, reach_threshold)
+from lottery.sim.params import get_number, parse_limits, reject_unknown, require_object
+from lottery.sim.strategies import SimInputError, Workspace
+
+CHUNK_CELLS = montecarlo.CHUNK_CELLS
+STUDY_FIELDS = (*STRATEGY_FIELDS, "initial_wallet", "stop_loss", "take_profit", "sessions",
+                "rounds", "seed")
+
+
+@dataclass(frozen=True)
+class CrashStudy:
+    """What to simulate: one cash-out strategy, S sessions x R fair rounds."""
+
+    game: Game
+    strategy: CashoutStrategy
+    limits: engine.Limits
+    sessions: int
+    rounds: int
+    seed: int
+
+    @property
+    def cells(self) -> int:
+        return self.sessions * self.rounds
+
+    def expected_return(self) -> float:
+        """Return the exact payback per unit staked at the strategy's target."""
+        return self.strategy.expected_return()
+
+    def to_dict(self) -> dict:
+        """Return the study's parameters as shown in answers."""
+        return {**self.strategy.to_dict(self.limits.base_bet),
+                "initial_wallet": self.limits.bankroll, "stop_loss": self.limits.stop_loss,
+                "take_profit": self.limits.take_profit, "sessions": self.sessions,
+                "rounds": self.rounds, "seed": self.seed}
+
+
+def parse_study(game: Game, body, max_bets: int = montecarlo.DEFAULT_MAX_BETS) -> CrashStudy:
+    """Return a validated crash study from an API body or CLI options, or raise SimInputError."""
+    body = require_object(body)
+    reject_unknown(body, STUDY_FIELDS)
+    strategy, base_bet = parse_strategy(body)
+    limits = parse_limits(body, strategy.progression, base_bet)
+    sessions = get_number(body, "sessions", 1000, minimum=1,
+                          maximum=min(max_bets, montecarlo.MAX_SESSIONS), integer=True)
+    rounds = get_number(body, "rounds", 100, minimum=1, maximum=montecarlo.MAX_ROUNDS,
+                        integer=True)
+    if sessions * rounds > max_bets:
+        raise SimInputError(f"sessions x rounds = {sessions * rounds:,} is over the limit of "
+                            f"{max_bets:,} simulated rounds per study")
+    seed = get_number(body, "seed", None, minimum=0, maximum=2**63 - 1, integer=True,
+                      nullable=True)
+    if seed is None:
+        seed = secrets.randbits(63)  # reported, so any study can be re-run exactly
+    return CrashStudy(game, strategy, limits, sessions, rounds, seed)
+
+
+def draw_uniforms(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Return r, the v2 formula's 52-bit uniforms, as `crash.sample_multipliers` draws them."""
+    return rng.integers(0, TWO52, size=shape, dtype=np.int64)
+
+
+def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dict:
+    """Run the study and return its summary; `progress(n)` is told of each block of n rounds."""
+    started = time.perf_counter()
+    rng = np.random.default_rng(study.seed)
+    strategy = study.strategy
+    reach = reach_threshold(strategy.target)
+    under = reach_threshold(strategy.wait_under) if strategy.needs_below else None
+    per_block = max(1, CHUNK_CELLS // study.rounds)
+    n = study.sessions
+    final, wagered, drawdown = np.empty(n), np.empty(n), np.empty(n)
+    played = np.empty(n, dtype=np.int64)
+    bets = np.empty(n, dtype=np.int64)
+    reason = np.empty(n, dtype=np.int8)
+    work = Workspace()
+    for first in range(0, n, per_block):
+        shape = (min(per_block, n - first), study.rounds)
+        r = draw_uniforms(rng, shape)
+        reached = np.greater_equal(r, reach, out=work.get("reached", shape, bool))
+        below = None if under is None else np.less(r, under, out=work.get("below", shape, bool))
+        gain, stakes = strategy.block(reached, below, work)
+        res = engine.run_paths(gain, strategy.progression, study.limits, work=work,
+                               stakes=stakes)
+        block = slice(first, first + shape[0])
+        final[block], wagered[block], drawdown[block] = res.final, res.wagered, res.drawdown
+        played[block], reason[block] = res.rounds, res.reason
+        # run_paths zeroes the stakes after a stop: what is left are the bets placed.
+        bets[block] = res.rounds if stakes is None else np.count_nonzero(stakes, axis=1)
+        if progress:
+            progress(shape[0] * shape[1])
+    elapsed = time.perf_counter() - started
+    out = montecarlo.summarise(study, final, wagered, drawdown, played, reason, elapsed)
+    return {**out, **crash_figures(study.expected_return(), out, final - study.limits.bankroll,
+                                   int(played.sum()), int(bets.sum()), elapsed)}
+
+
+def crash_figures(expected: float, summary: dict, profit: np.ndarray, rounds: int, bets: int,
+                  elapsed: float) -> dict:
+    """Return what a crash result adds: rounds and bets apart, profit quantiles, the honesty check."""
+    ret = summary["return_per_unit"]
+    ci99 = ret.get("ci99")
+    return {
+        "rounds_simulated": rounds,
+        "bets_settled": bets,  # a streak chaser sits most rounds out
+        "rounds_per_second": round(rounds / elapsed) if elapsed > 0 else None,
+        "bets_per_second": round(bets / elapsed) if elapsed > 0 else None,
+        "profit": {"mean": engine.money(profit.mean()), "min": engine.money(profit.min()),
+                   "max": engine.money(profit.max()),
+                   "quantiles": montecarlo._quantiles(profit)},
+        "honesty": honesty(expected, ret.get("realised"), ci99),
+        "disclaimer": f"{montecarlo.DISCLAIMER} {NO_EDGE}",
+    }
+
+
+def honesty(expected: float, realised: float | None, ci99: list | None) -> dict:
+    """Return the honest statement with the measured return per unit next to the exact one."""
+    return {"expected_return_per_unit": round(expected, 6), "measured": realised,
+            "ci99": ci99,
+            "agrees_within_ci99": None if ci99 is None else ci99[0] <= expected <= ci99[1],
+            "no_strategy_changes_it": True, "statement": NO_EDGE}
+
+
+# -- the simulator's job hooks (lottery.sim.jobs) ----------------------------------------
+def validate(game: Game, body, settings) -> dict:
+    """Check a study body (SimInputError when unusable); return the body to queue."""
+    parse_study(game, body, settings.simulator_mc_max_bets)
+    return body
+
+
+def execute(r, settings, game: Game, body) -> dict:
+    """Run a queued study."""
+    return run(parse_study(game, body, settings.simulator_mc_max_bets))
+
