@@ -1,0 +1,280 @@
+"""The crash simulator: cash-out strategies, Monte Carlo (0.99 per unit whatever the strategy),
+hash-chain replay and bad input."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from lottery.games import get_game
+from lottery.games.crash import TWO52, cents_from_r, generate_chain, published_hash, \
+    sample_multipliers
+from lottery.sim import crash_montecarlo, crash_replay, engine
+from lottery.sim.crash_strategies import (NO_EDGE, parse_strategy, reach_threshold)
+from lottery.sim.montecarlo import return_per_unit
+from lottery.sim.strategies import SimInputError, Workspace
+from lottery.sources.crash_feed import CrashFeed
+from test_crash_rules import BUSTABIT_V2_GAMES
+
+GAME = get_game("Crash")
+RICH = 1e9  # a wallet no study here can empty: every session plays every round
+
+
+def study(**body):
+    return crash_montecarlo.run(crash_montecarlo.parse_study(GAME, body, max_bets=50_000_000))
+
+
+# -- the honest figure: 0.99 per unit, whatever the target or the strategy ------------------
+@pytest.mark.parametrize("target", [1.01, 1.5, 2, 10, 100])
+def test_every_target_returns_099_within_its_99_interval(target):
+    res = study(target=target, sessions=20_000, rounds=1000, initial_wallet=RICH, seed=7)
+    ret, honest = res["return_per_unit"], res["honesty"]
+    assert res["rounds_simulated"] == res["bets_settled"] == 20_000_000
+    assert ret["expected"] == pytest.approx(0.99, abs=1e-12)
+    lo, hi = ret["ci99"]
+    assert lo <= 0.99 <= hi and honest["agrees_within_ci99"] is True
+    # Tight enough to tell 0.99 from an even game (1.00) at the short targets.
+    assert hi - lo < (0.004 if target <= 2 else 0.08)
+    assert honest["statement"] == NO_EDGE and honest["no_strategy_changes_it"] is True
+    assert "No strategy changes that" in res["disclaimer"]
+
+
+@pytest.mark.parametrize("body", [
+    {"strategy": "progression", "progression": "martingale", "target": 2},
+    {"strategy": "progression", "progression": "dalembert", "target": 3},
+    {"strategy": "progression", "progression": "paroli", "target": 2},
+    {"strategy": "progression", "progression": "fibonacci", "target": 1.5},
+    {"strategy": "martingale_script", "target": 2, "loss_multiplier": 2, "max_bet": 64},
+    {"strategy": "streak_chaser", "target": 10, "wait_rounds": 20, "wait_under": 10},
+], ids=lambda b: b.get("progression", b["strategy"]))
+def test_no_strategy_changes_the_return_per_unit(body):
+    res = study(**body, sessions=10_000, rounds=1000, initial_wallet=1000, seed=3)
+    lo, hi = res["return_per_unit"]["ci99"]
+    assert lo <= 0.99 <= hi, res["return_per_unit"]
+    assert res["honesty"]["agrees_within_ci99"] is True
+
+
+def test_the_interval_check_catches_rounds_that_are_not_fair():
+    # Rounds where 2x comes up half the time (fair: 49.5%) return 1.00 per unit: the same
+    # check must reject 0.99 there, or the test above could not fail.
+    strategy, _ = parse_strategy({"target": 2})
+    rng = np.random.default_rng(1)
+    reached = rng.random((20_000, 1000)) < 0.5
+    gain, stakes = strategy.block(reached, None, Workspace())
+    res = engine.run_paths(gain, strategy.progression, engine.Limits(RICH, 1.0), stakes=stakes)
+    ret = return_per_unit(0.99, res.wagered, res.final - RICH)
+    assert not ret["ci99"][0] <= 0.99 <= ret["ci99"][1]
+    assert ret["realised"] == pytest.approx(1.0, abs=0.002)
+
+
+def test_waiting_for_a_drought_changes_nothing():
+    # Bet 10x only after 30 rounds in a row under 10x: the bets still win 9.9% of the time.
+    res = study(strategy="streak_chaser", target=10, wait_rounds=30, wait_under=10,
+                sessions=20_000, rounds=1000, initial_wallet=RICH, seed=5)
+    bets = res["bets_settled"]
+    assert 0 < bets < res["rounds_simulated"] / 5  # it sits most rounds out
+    wins = (res["return_per_unit"]["realised"] * res["return_per_unit"]["staked"]) / 10
+    rate, se = wins / bets, math.sqrt(0.099 * 0.901 / bets)
+    assert abs(rate - 0.099) < 3 * se
+    lo, hi = res["return_per_unit"]["ci99"]
+    assert lo <= 0.99 <= hi
+
+
+# -- the Monte Carlo draws are the game's formula ---------------------------------------------
+def test_the_study_draws_the_same_rounds_as_the_games_sampler():
+    rng_a, rng_b = np.random.default_rng(42), np.random.default_rng(42)
+    r = crash_montecarlo.draw_uniforms(rng_a, (50, 200)).ravel()
+    cents = sample_multipliers(rng_b, 10_000, cents=True)
+    for target in (101, 150, 200, 1000, 10_000, 123_456):
+        assert np.array_equal(r >= reach_threshold(target), cents >= target)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(target=st.integers(101, 100_000_000), delta=st.integers(-3, 3))
+def test_reach_threshold_is_exactly_where_the_formula_reaches_the_target(target, delta):
+    t = reach_threshold(target)
+    r = min(max(t + delta, 0), TWO52 - 1)
+    assert (cents_from_r(r) >= target) == (r >= t)
+
+
+@pytest.mark.parametrize("body", [
+    {"target": 2},
+    {"strategy": "progression", "progression": "martingale", "target": 3},
+    {"strategy": "progression", "progression": "dalembert", "target": 1.5},
+    {"strategy": "progression", "progression": "fibonacci", "target": 2},
+    {"strategy": "progression", "progression": "paroli", "target": 2},
+    {"strategy": "martingale_script", "target": 2, "loss_multiplier": 1.5, "max_bet": 20},
+    {"strategy": "streak_chaser", "target": 2, "wait_rounds": 3, "wait_under": 2},
+], ids=lambda b: b.get("progression", b["strategy"] if "strategy" in b else "fixed"))
+def test_vectorised_sessions_match_a_round_by_round_reference(body):
+    rng = np.random.default_rng(9)
+    cents = sample_multipliers(rng, 40 * 300, cents=True).reshape(40, 300)
+    strategy, base = parse_strategy({**body, "base_bet": 1})
+    limits = engine.Limits(60.0, base, stop_loss=45, take_profit=30)
+    below = cents < strategy.wait_under if strategy.needs_below else None
+    gain, stakes = strategy.block(cents >= strategy.target, below, Workspace())
+    res = engine.run_paths(gain, strategy.progression, limits, stakes=stakes)
+    for s in range(cents.shape[0]):
+        final, rounds, reason, wagered = _reference(body, cents[s], limits)
+        assert res.final[s] == pytest.approx(final, abs=1e-6)
+        assert (res.rounds[s], engine.STOP_REASONS[res.reason[s]]) == (rounds, reason)
+        assert res.wagered[s] == pytest.approx(wagered, abs=1e-6)
+
+
+def _reference(body, cents, limits):
+    """One session round by round, written from the strategies' descriptions."""
+    kind = body.get("strategy", "fixed")
+    m = round(body["target"] * 100)
+    wallet, wagered, step, run, wins_in_row = limits.bankroll, 0.0, 0, 0, 0
+    fib = [1, 1]
+    while len(fib) < 400:
+        fib.append(fib[-1] + fib[-2])
+    for t, x in enumerate(cents):
+        progression = body.get("progression")
+        if kind == "martingale_script":
+            stake = round(body["loss_multiplier"] ** step, 2)
+            if stake > body["max_bet"]:
+                step, stake = 0, 1.0
+        elif progression == "martingale":
+            stake = (1, 2, 4, 8, 16)[step % 5]
+        elif progression == "dalembert":
+            stake = step + 1
+        elif progression == "fibonacci":
+            stake = fib[step]
+        elif progression == "paroli":
+            stake = (1, 2, 4)[step % 3]
+        elif kind == "streak_chaser":
+            stake = 1 if run >= body["wait_rounds"] else 0
+        else:
+            stake = 1
+        if stake > wallet + 1e-9:
+            return wallet, t, "ruin", wagered
+        won = x >= m
+        wallet += stake * (m - 100) / 100 if won else -stake
+        wagered += stake
+        if kind == "streak_chaser":
+            run = run + 1 if x < round(body["wait_under"] * 100) else 0
+        elif kind == "martingale_script" or progression == "martingale":
+            step = 0 if won else step + 1
+        elif progression == "dalembert":
+            step = max(0, step - 1) if won else step + 1
+        elif progression == "fibonacci":
+            step = max(0, step - 2) if won else step + 1
+        elif progression == "paroli":
+            step = step + 1 if won else 0
+        if wallet <= limits.bankroll - limits.stop_loss + 1e-9:
+            return wallet, t + 1, "stop_loss", wagered
+        if wallet >= limits.bankroll + limits.take_profit - 1e-9:
+            return wallet, t + 1, "take_profit", wagered
+    return wallet, len(cents), "max_rounds", wagered
+
+
+def test_a_study_reports_ruin_and_profit_quantiles_and_repeats_with_its_seed():
+    body = dict(strategy="martingale_script", target=2, loss_multiplier=2, base_bet=1,
+                initial_wallet=100, sessions=5000, rounds=500, seed=11)
+    first, second = study(**body), study(**body)
+    for res in (first, second):
+        for key in ("elapsed_seconds", "bets_per_second", "rounds_per_second"):
+            res.pop(key)
+    assert first == second
+    ruin = first["probability_of_ruin"]
+    assert 0 < ruin["p"] < 1 and ruin["ci95"][0] <= ruin["p"] <= ruin["ci95"][1]
+    assert ruin["count"] == first["stop_reasons"]["ruin"]
+    q = list(first["profit"]["quantiles"].values())
+    assert q == sorted(q) and q[0] >= -100  # never more than the wallet is lost
+    assert first["study"]["strategy"] == "martingale_script"
+    # No max bet: 1, 2, 4, ..., 2^19 base bets (the stake cap); the wallet runs out first.
+    assert first["study"]["stake_steps"] == 20 and first["study"]["max_bet"] is None
+
+
+# -- replay of a hash chain ---------------------------------------------------------------------
+def replay(**body):
+    return crash_replay.run(crash_replay.parse_replay(GAME, body))
+
+
+def test_replay_gives_bustabits_published_games():
+    (_, newest, x3), (_, _, x2), (_, _, x1) = BUSTABIT_V2_GAMES
+    res = replay(hash=newest, count=3, profile="bustabit_v2", target=2, base_bet=1,
+                 initial_wallet=10)
+    assert [r["multiplier"] for r in res["newest_rounds"]] == [x3, x2, x1]
+    assert res["chain"]["newest_hash"] == newest
+    assert res["chain"]["oldest_hash"] == BUSTABIT_V2_GAMES[2][1]
+    # 1.83 loses, 4.26 and 10.91 win at 2x: -1 + 1 + 1.
+    assert res["result"]["net"] == pytest.approx(1.0)
+    assert res["result"]["bets"] == 3 and res["result"]["wins"] == 2
+    assert res["honesty"]["statement"] == NO_EDGE
+
+
+def test_replay_of_the_simulated_feed_matches_its_rounds_and_final_hash(r):
+    feed = CrashFeed("a-secret", GAME, r)
+    newest = feed.seed(GAME, "300")
+    res = replay(hash=newest, count=300, target=1.5, base_bet=1, initial_wallet=1000,
+                 path_points=300)
+    shown = [row["multiplier"] for row in res["newest_rounds"]]
+    assert shown == [feed.multiplier(n) for n in range(300, 280, -1)]
+    assert res["chain"]["link_before_oldest"] == feed.final_hash(0)
+    expected = sum((1.5 - 1) if feed.multiplier(n) >= 1.5 else -1 for n in range(1, 301))
+    assert res["result"]["net"] == pytest.approx(expected)
+    assert res["result"]["path"][-1] == pytest.approx(1000 + expected)
+    assert res["rounds"]["n"] == 300
+
+
+def test_a_seed_replays_its_chain_and_is_never_queued():
+    chain = generate_chain("my test chain", 50)
+    by_seed = crash_replay.validate(GAME, {"seed": "my test chain", "count": 50}, None)
+    assert "seed" not in by_seed and by_seed["hash"] == chain[-1]
+    res = replay(**by_seed)
+    assert res["chain"]["link_before_oldest"] == published_hash(chain)
+    assert res["chain"]["oldest_hash"] == chain[0]
+    hex_chain = replay(hash=chain[-1], count=5, profile="bustabit_v2_2018")
+    assert hex_chain["chain"]["link"] == "hex"
+
+
+# -- bad input ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body,message", [
+    ({"strategy": "labouchere"}, "strategy must be one of"),
+    ({"strategy": ["fixed"]}, "strategy must be one of"),
+    ({"target": 1.0}, "at least 1.01x"),
+    ({"target": 1.005}, "two decimals"),
+    ({"target": float("nan")}, "finite"),
+    ({"target": "NaN"}, "target"),
+    ({"target": 1e12}, "target"),
+    ({"target": 2_000_000}, "at most 1,000,000x"),
+    ({"target": True}, "target"),
+    ({"strategy": "progression", "progression": "flat"}, "progression must be one of"),
+    ({"strategy": "progression", "progression": "custom", "multipliers": [1, -2]}, "multipliers"),
+    ({"strategy": "progression", "progression": "custom"}, "multipliers list"),
+    ({"progression": "martingale"}, "applies to the progression strategy"),
+    ({"strategy": "martingale_script", "loss_multiplier": 1}, "loss_multiplier"),
+    ({"strategy": "martingale_script", "loss_multiplier": "x"}, "loss_multiplier"),
+    ({"strategy": "martingale_script", "loss_multiplier": 1e6}, "loss_multiplier"),
+    ({"strategy": "martingale_script", "base_bet": 10, "max_bet": 5}, "max_bet"),
+    ({"strategy": "streak_chaser", "wait_rounds": 0}, "wait_rounds"),
+    ({"strategy": "streak_chaser", "wait_rounds": 2.5}, "wait_rounds"),
+    ({"strategy": "streak_chaser", "wait_under": 0.5}, "wait_under"),
+    ({"wait_rounds": 5}, "applies to the streak_chaser strategy"),
+    ({"base_bet": 0}, "base_bet"),
+    ({"sessions": 0}, "sessions"),
+    ({"sessions": 100_000, "rounds": 1000}, "over the limit"),
+    ({"bankroll": 5}, "unknown field"),
+    ({"base_bet": 50, "initial_wallet": 10}, "cannot cover"),
+])
+def test_bad_studies_are_rejected_with_the_field_named(body, message):
+    with pytest.raises(SimInputError, match=message):
+        crash_montecarlo.parse_study(GAME, body)
+
+
+@pytest.mark.parametrize("body,message", [
+    ({}, "either hash"),
+    ({"hash": "ab" * 32, "seed": "x"}, "either hash"),
+    ({"hash": "zz" * 32}, "64 hexadecimal"),
+    ({"hash": 12}, "64 hexadecimal"),
+    ({"seed": ""}, "seed must be text"),
+    ({"hash": "ab" * 32, "count": 100_001}, "count"),
+    ({"hash": "ab" * 32, "profile": "roobet"}, "profile"),
+    ({"hash": "ab" * 32, "profile": "clone_33"}, "salt"),
+    ({"hash": "ab" * 32, "target": 0}, "target"),
+])
+def test_bad_replays_are_rejected(body, message):
+    with pytest.raises(SimInputError, match=message):
+        crash_replay.validate(GAME, body, None)
