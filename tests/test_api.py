@@ -221,7 +221,10 @@ def test_each_page_offers_only_the_games_it_can_show(settings, app_factory):
     # Crash has no board yet: the board shows the default game rather than WinGo's panels
     # filled with nothing.
     assert offered("/?game=Crash") == (["WinGo_1M", "Powerball"], "WinGo_1M")
-    for path in ("/simulator?game=Powerball", "/fairness?game=Crash", "/mixpred/?game=Powerball"):
+    for path in ("/fairness?game=Crash", "/mixpred/?game=Powerball"):
         assert offered(path) == (["WinGo_1M"], "WinGo_1M"), path
+    # The simulator shows crash (its cash-out strategies), not Powerball.
+    assert offered("/simulator?game=Powerball") == (["WinGo_1M", "Crash"], "WinGo_1M")
+    assert offered("/simulator?game=Crash") == (["WinGo_1M", "Crash"], "Crash")
     only_crash = app_factory(settings.with_(games=("Crash",))).test_client()
     assert only_crash.get("/").status_code == 404
