@@ -81,12 +81,24 @@ def test_waiting_for_a_drought_changes_nothing():
 
 
 # -- the Monte Carlo draws are the game's formula ---------------------------------------------
-def test_the_study_draws_the_same_rounds_as_the_games_sampler():
-    rng_a, rng_b = np.random.default_rng(42), np.random.default_rng(42)
-    r = crash_montecarlo.draw_uniforms(rng_a, (50, 200)).ravel()
-    cents = sample_multipliers(rng_b, 10_000, cents=True)
+def test_the_studys_uniforms_give_the_games_formula():
+    u = crash_montecarlo.draw_uniforms(np.random.default_rng(42), (50, 2000)).ravel()
+    r = np.floor(u * TWO52).astype(np.int64)
+    # The game's own formula on each round's 52 bits (the exact integer form).
+    cents = np.array([cents_from_r(int(x)) for x in r])
     for target in (101, 150, 200, 1000, 10_000, 123_456):
-        assert np.array_equal(r >= reach_threshold(target), cents >= target)
+        assert np.array_equal(u >= crash_montecarlo.uniform_threshold(target), cents >= target)
+    # The same distribution as the game's sampler: P(X >= 2) = 0.495 in both.
+    sampled = sample_multipliers(np.random.default_rng(1), 100_000, cents=True)
+    assert abs((sampled >= 200).mean() - (cents >= 200).mean()) < 0.02
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(target=st.integers(101, 100_000_000), delta=st.integers(-3, 3))
+def test_a_uniform_reaches_a_target_exactly_where_its_52_bits_do(target, delta):
+    r = min(max(reach_threshold(target) + delta, 0), TWO52 - 1)
+    for u in (r / TWO52, np.nextafter((r + 1) / TWO52, 0)):  # the ends of r's U interval
+        assert (u >= crash_montecarlo.uniform_threshold(target)) == (cents_from_r(r) >= target)
 
 
 @hsettings(max_examples=300, deadline=None)

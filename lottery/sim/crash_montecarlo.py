@@ -1,9 +1,10 @@
 """Monte Carlo studies of crash cash-out strategies on fair simulated rounds.
 
-Each round draws the bustabit v2 formula's uniform: r, 52 random bits, as
-`lottery.games.crash.sample_multipliers` does (the same generator calls, so a
-seed gives the same rounds). X = max(1, floor(99 / (1 - r / 2^52)) / 100) is
-never materialised: "X reaches m" is exactly r >= `reach_threshold(m)`, one
+Each round draws a uniform U in [0, 1) (`Generator.random`, 53 random bits,
+into a reused buffer) and is the bustabit v2 round with r = floor(U x 2^52),
+i.e. X = max(1, floor(99 / (1 - r / 2^52)) / 100) (`crash.cents_from_r`).
+X is never materialised: "X reaches m" is exactly r >= `reach_threshold(m)`,
+which for a whole-number threshold T is U >= T / 2^52 (exact in float64), one
 comparison per round. S sessions x R rounds are settled in blocks of about
 CHUNK_CELLS rounds by `engine.run_paths` (whole-array operations), so memory
 stays bounded whatever S x R is.
@@ -81,9 +82,16 @@ def parse_study(game: Game, body, max_bets: int = montecarlo.DEFAULT_MAX_BETS) -
     return CrashStudy(game, strategy, limits, sessions, rounds, seed)
 
 
-def draw_uniforms(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Return r, the v2 formula's 52-bit uniforms, as `crash.sample_multipliers` draws them."""
-    return rng.integers(0, TWO52, size=shape, dtype=np.int64)
+def draw_uniforms(rng: np.random.Generator, shape: tuple[int, int],
+                  work: Workspace | None = None) -> np.ndarray:
+    """Return uniforms U in [0, 1) of a block of rounds (a reused buffer: no page faults)."""
+    out = (work or Workspace()).get("uniforms", shape, np.float64)
+    return rng.random(out=out)
+
+
+def uniform_threshold(cents: int) -> float:
+    """Return the U from which a round reaches `cents`: r = floor(U x 2^52) >= reach_threshold."""
+    return reach_threshold(cents) / TWO52  # exact: a whole number below 2^53, over a power of 2
 
 
 def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dict:
@@ -91,8 +99,8 @@ def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dic
     started = time.perf_counter()
     rng = np.random.default_rng(study.seed)
     strategy = study.strategy
-    reach = reach_threshold(strategy.target)
-    under = reach_threshold(strategy.wait_under) if strategy.needs_below else None
+    reach = uniform_threshold(strategy.target)
+    under = uniform_threshold(strategy.wait_under) if strategy.needs_below else None
     per_block = max(1, CHUNK_CELLS // study.rounds)
     n = study.sessions
     final, wagered, drawdown = np.empty(n), np.empty(n), np.empty(n)
@@ -102,9 +110,9 @@ def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dic
     work = Workspace()
     for first in range(0, n, per_block):
         shape = (min(per_block, n - first), study.rounds)
-        r = draw_uniforms(rng, shape)
-        reached = np.greater_equal(r, reach, out=work.get("reached", shape, bool))
-        below = None if under is None else np.less(r, under, out=work.get("below", shape, bool))
+        u = draw_uniforms(rng, shape, work)
+        reached = np.greater_equal(u, reach, out=work.get("reached", shape, bool))
+        below = None if under is None else np.less(u, under, out=work.get("below", shape, bool))
         gain, stakes = strategy.block(reached, below, work)
         res = engine.run_paths(gain, strategy.progression, study.limits, work=work,
                                stakes=stakes)
