@@ -137,7 +137,7 @@ def _reference(body, cents, limits):
     """One session round by round, written from the strategies' descriptions."""
     kind = body.get("strategy", "fixed")
     m = round(body["target"] * 100)
-    wallet, wagered, step, run, wins_in_row = limits.bankroll, 0.0, 0, 0, 0
+    wallet, wagered, step, run = limits.bankroll, 0.0, 0, 0
     fib = [1, 1]
     while len(fib) < 400:
         fib.append(fib[-1] + fib[-2])

@@ -23,7 +23,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
-from lottery.games.base import Game, Market, PageConfig, P_FLOOR, brier_micro, log_loss_micro, normalise_probs
+from lottery.games.base import (Game, Market, P_FLOOR, PageConfig, brier_micro, log_loss_micro,
+                                 normalise_probs)
 from lottery.games.schedule import RoundSchedule
 
 NBITS = 52
