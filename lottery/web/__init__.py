@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "lottery.web.ai_api",  # AI worker output and toggle
     "lottery.web.simulator",  # /api/simulator/*
     "lottery.web.stream",  # /api/stream (server-sent events)
+    "lottery.web.ws",  # /ws: the same events over a WebSocket
     "lottery.web.crash_api",  # the crash streak API's routes, manual crash rounds
     "lottery.web.pages",  # dashboard pages
     "lottery.web.pick_api",  # pick lotteries: cached tickets, batch status, insights, checker, EV

@@ -7,6 +7,7 @@ import logging
 import redis
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import WebsocketMismatch
 
 log = logging.getLogger("lottery.web")
 
@@ -61,6 +62,9 @@ def register_error_handlers(app: Flask) -> None:
         if err.code == 404:  # no such route: upstream's body, plus our code
             return _body("not_found", "Endpoint not found", 404,
                          available_endpoints=[*UPSTREAM_ENDPOINTS, "/api/openapi.json"])
+        if isinstance(err, WebsocketMismatch):
+            return _body("websocket_mismatch", "/ws takes WebSocket upgrades only (Upgrade: "
+                         "websocket); the other endpoints take plain HTTP", 400)
         code = (err.name or "error").lower().replace(" ", "_")
         resp = _body(code, err.description or err.name, err.code or 500)
         # Keep what the error says beyond its body: Allow on a 405, Retry-After on a 429.

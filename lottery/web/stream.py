@@ -346,40 +346,66 @@ def _stream_head(r, last_id: str | None, game: str | None,
     `newest` is the newest id the hub has fanned out: a fresh client starts after it
     without asking Redis (every later event is in its buffer).
     """
-    parts = [f"retry: {RETRY_MS}\n\n".encode()]
-    replayed = 0
+    hello, hello_id, replayed, start = opening(r, last_id, game, newest)
+    parts = [f"retry: {RETRY_MS}\n\n".encode(), _frame("hello", hello, hello_id)]
+    parts.extend(format_event(event) for event in replayed)
+    return b"".join(parts), start
+
+
+def opening(r, last_id: str | None, game: str | None,
+            newest: tuple[int, int] | None = None) -> tuple[dict, str | None, list, tuple]:
+    """Return what a new stream opens with: (hello, hello id, replayed events, start position).
+
+    Without `last_id` the stream starts after the newest event (the hello carries its
+    id so a reconnect replays from there); with it, the stored events after that id
+    (of this game and game-less ones) are replayed first. Live events must be newer
+    than the returned position. /api/stream and /ws both open this way.
+    """
+    replayed: list[dict] = []
     if last_id is None:
         if newest is None:
             tail = r.xrevrange(keys.EVENTS_STREAM, count=1)
             newest = parse_event_id(_s(tail[0][0])) if tail else (0, 0)
         cursor = f"{newest[0]}-{newest[1]}"
-        # The hello frame carries this id so a reconnect replays from here.
         hello_id = cursor if newest != (0, 0) else None
     else:
         cursor = last_id
         hello_id = None
-        while replayed < REPLAY_MAX:
+        while len(replayed) < REPLAY_MAX:
             rows = read_events_after(r, cursor, count=REPLAY_CHUNK)
-            for event in rows:
-                if event.get("game") is None or game is None or event.get("game") == game:
-                    parts.append(format_event(event))
-                    replayed += 1
+            replayed.extend(event for event in rows if event.get("game") is None
+                            or game is None or event.get("game") == game)
             if rows:
                 cursor = rows[-1]["id"]
             if len(rows) < REPLAY_CHUNK:
                 break
-    hello = {"server_time": time.time(), "replayed": replayed, "game": game}
-    parts.insert(1, _frame("hello", hello, hello_id))
-    return b"".join(parts), parse_event_id(cursor)
+    hello = {"server_time": time.time(), "replayed": len(replayed), "game": game}
+    return hello, hello_id, replayed, parse_event_id(cursor)
 
 
 def _events(hub: StreamHub, client: StreamClient, head: bytes, start: tuple, heartbeat: float):
     """Yield the opening frames, then live frames newer than `start`, with heartbeats."""
     try:
         yield head
+        for batch in live_batches(hub, client, start, heartbeat):
+            if batch is None:
+                yield b": keep-alive\n\n"
+            elif batch:
+                yield b"".join(batch)
+    finally:
+        hub.unregister(client)  # also when closed before the live part began
+
+
+def live_batches(hub: StreamHub, client: StreamClient, start: tuple, heartbeat: float):
+    """Yield each batch of live frames newer than `start` as it arrives, until the hub ends
+    the stream; None after `heartbeat` idle seconds, [] on a wake-up with nothing new.
+
+    The client is unregistered when this generator ends or is closed.
+    """
+    try:
         while True:
             if not client.pending and not client.closed and not client.wake.wait(heartbeat):
-                yield b": keep-alive\n\n"
+                yield None
                 continue
             # Clear before draining: an event appended after this point sets it again.
             client.wake.clear()
@@ -390,10 +416,14 @@ def _events(hub: StreamHub, client: StreamClient, head: bytes, start: tuple, hea
                 id_tuple, frame = client.pending.popleft()
                 if id_tuple > start:  # older ones were in the replay (or predate the client)
                     batch.append(frame)
-            if batch:
-                yield b"".join(batch)
+            yield batch
     finally:
         hub.unregister(client)
+
+
+def frame_data(frame: bytes) -> bytes:
+    """Return the JSON event ({id, type, game, ts, data}) inside one SSE frame."""
+    return frame[frame.index(b"\ndata: ") + 7:-2]
 
 
 OPENAPI_PATHS: dict = {
