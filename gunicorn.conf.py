@@ -8,6 +8,7 @@ gthread (which ties up a thread per open stream), and serves the polled
 each worker starts its own Redis listener after the fork.
 """
 from lottery.config import WORKER_CONNECTIONS, Settings
+from lottery.metrics import mark_worker_dead, prepare_multiproc_dir, remove_multiproc_dir
 
 _settings = Settings.from_env()
 
@@ -37,13 +38,42 @@ errorlog = "-"
 loglevel = _settings.log_level.lower()
 
 
+_metrics_dir = None  # a directory on_starting made (removed on exit), if any
+
+
+def on_starting(server):
+    """Prepare prometheus_client's multiprocess directory before any worker forks.
+
+    PROMETHEUS_MULTIPROC_DIR set: created owner-only if missing, last run's files
+    removed. Unset: a private temporary directory (0700), removed on exit. Workers
+    inherit the variable and share the directory, so /metrics reports all of them.
+    """
+    global _metrics_dir
+    path, created = prepare_multiproc_dir(_settings.metrics_dir)
+    _metrics_dir = path if created else None
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges from the metrics directory (its counters stay)."""
+    mark_worker_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory this master made."""
+    if _metrics_dir is not None:
+        remove_multiproc_dir(_metrics_dir)
+
+
 def post_worker_init(worker):
-    """End open event streams at once on shutdown; answer gunicorn's own errors as JSON."""
+    """End open event streams at once on shutdown; answer gunicorn's own errors as JSON;
+    sample this worker's CPU and memory for /metrics from the start."""
     from lottery.web.errors import install_gunicorn_json_errors
+    from lottery.web.monitoring import start_sampler
     from lottery.web.stream import end_streams_on_shutdown
 
     end_streams_on_shutdown(worker)
     install_gunicorn_json_errors()
+    start_sampler(worker.wsgi)
 
 
 def post_request(worker, req, environ, resp):

@@ -159,6 +159,9 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     sse_heartbeat: float = 15.0  # seconds between keep-alive comments on /api/stream
     sse_max_clients: int = 600  # live /api/stream connections per web process
+    # prometheus_client's multiprocess directory for the web workers (gunicorn.conf.py makes a
+    # private temporary one when unset)
+    metrics_dir: Path | None = None
     cors_origins: tuple[str, ...] = ()  # origins allowed to call /api/* and /health from a browser
     environment: str = "local"  # "railway" when Railway set RAILWAY_ENVIRONMENT (upstream field)
     # Games and draw source
@@ -236,6 +239,8 @@ class Settings:
             admin_token=env.get("ADMIN_TOKEN", "").strip() or None,
             sse_heartbeat=_float(env, "SSE_HEARTBEAT", 15.0, 0.05),
             sse_max_clients=_sse_cap(env),
+            metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"].strip())
+            if env.get("PROMETHEUS_MULTIPROC_DIR", "").strip() else None,
             cors_origins=_origins(env, "CORS_ORIGINS"),
             environment="railway" if env.get("RAILWAY_ENVIRONMENT", "").strip() else "local",
             games=games,

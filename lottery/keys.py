@@ -170,6 +170,14 @@ HEARTBEAT_PROCESSES = "lottery:heartbeats"  # set of process names that ever bea
 # Heartbeat names of the processes /api/status reports on.
 PROCESSES = ("worker", "ai_worker", "sim_worker", "bot")
 
+# Monitoring (lottery.metrics): predictions published per game, ever and per minute.
+METRICS_PREDICTIONS = f"{PREFIX}metrics:predictions"  # hash game -> count
+
+
+def metrics_predictions_minute(game: str, minute: int) -> str:
+    """Counter of one game's predictions published in one minute (expires after 3)."""
+    return f"{PREFIX}metrics:predictions:{game}:{minute}"
+
 
 
 

@@ -23,6 +23,7 @@ from lottery.ai import store as ai_store
 from lottery.config import Settings
 from lottery.evaluation.backtest import replay
 from lottery.events import publish_event
+from lottery.metrics import count_prediction
 from lottery.games import Game, get_game
 from lottery.loop import StoppableLoop, process_token
 from lottery.predictors.base import Predictor
@@ -260,6 +261,7 @@ class Worker(StoppableLoop):
             ai_enabled=ai_store.ai_enabled(self.r, self.settings), commitment=commitment)
         predictions.write_report(self.r, game.code, reports.encode(body))
         publish_event(self.r, "prediction", game.code, {"issue": issue})
+        count_prediction(self.r, game.code)  # /metrics, /api/status: predictions per second
         self.r.publish(keys.AI_TRIGGER_CHANNEL, json.dumps({
             "trigger_type": "new_issue", "game": game.code, "issue": issue,
             "timestamp": now.isoformat(), "source": self.source.name}))

@@ -114,6 +114,7 @@ def test_the_checks_catch_what_they_look_for(tmp_path):
 # commands. Utilities (settings, key names, logging, the loop) sit under everything.
 LAYERS = [
     ("lottery.config", 0), ("lottery.keys", 0), ("lottery.logs", 0), ("lottery.loop", 0),
+    ("lottery.metrics", 0),
     ("lottery.httputil", 0),
     ("lottery.games", 0),
     ("lottery.predictors", 1), ("lottery.evaluation", 1), ("lottery.sim.engine", 1),

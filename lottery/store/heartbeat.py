@@ -7,15 +7,21 @@ import time
 import redis
 
 from lottery import keys
+from lottery.metrics import process_figures
 
 DEFAULT_TTL = 90
 
 
 def beat(r, process: str, process_id: str, ttl: int = DEFAULT_TTL, **extra) -> None:
-    """Mark `process` alive for `ttl` seconds (`process_id` tells replicas apart)."""
+    """Mark `process` alive for `ttl` seconds (`process_id` tells replicas apart).
+
+    The beat carries the process's CPU and memory figures (`proc`) for /metrics and
+    /api/status: the web cannot read them from another machine.
+    """
     pipe = r.pipeline(transaction=False)
     pipe.set(keys.heartbeat(process),
-             json.dumps({"at": time.time(), "id": process_id, **extra}), ex=ttl)
+             json.dumps({"at": time.time(), "id": process_id, "proc": process_figures(),
+                         **extra}), ex=ttl)
     pipe.sadd(keys.HEARTBEAT_PROCESSES, process)
     pipe.execute()
 
@@ -43,4 +49,21 @@ def read(r, processes=keys.PROCESSES) -> dict:
         else:
             out[name] = {"alive": True,
                          "last_beat_age_s": round(now - json.loads(raw).get("at", now), 1)}
+    return out
+
+
+def figures(r, processes=keys.PROCESSES) -> dict:
+    """Return {process: {pid, cpu_s, cpu_percent, rss_mb, beat_age_s}} for each live process."""
+    pipe = r.pipeline(transaction=False)
+    for name in processes:
+        pipe.get(keys.heartbeat(name))
+    now = time.time()
+    out = {}
+    for name, raw in zip(processes, pipe.execute()):
+        if raw is None:
+            continue
+        beat_ = json.loads(raw)
+        proc = beat_.get("proc")
+        if isinstance(proc, dict):
+            out[name] = {**proc, "beat_age_s": round(now - beat_.get("at", now), 1)}
     return out

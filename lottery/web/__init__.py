@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = (
     "lottery.web.simulator",  # /api/simulator/*
     "lottery.web.stream",  # /api/stream (server-sent events)
     "lottery.web.ws",  # /ws: the same events over a WebSocket
+    "lottery.web.monitoring",  # /metrics (Prometheus), request counts, web workers' CPU/memory
     "lottery.web.crash_api",  # the crash streak API's routes, manual crash rounds
     "lottery.web.pages",  # dashboard pages
     "lottery.web.pick_api",  # pick lotteries: cached tickets, batch status, insights, checker, EV
@@ -70,11 +71,13 @@ def create_app(settings: Settings | None = None, redis_client=None) -> Flask:
 
 
 def close_app(app: Flask, timeout: float = 5.0) -> bool:
-    """Stop the app's background threads (prediction cache, stream hub); True once all ended."""
+    """Stop the app's background threads (prediction cache, stream hub, sampler); True once all ended."""
+    from lottery.web.monitoring import stop_sampler
     from lottery.web.stream import shutdown
 
     hub_done = shutdown(app)
-    return app.extensions["lottery"]["prediction_cache"].stop(timeout) and hub_done
+    sampler_done = stop_sampler(app)
+    return app.extensions["lottery"]["prediction_cache"].stop(timeout) and hub_done and sampler_done
 
 
 def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:

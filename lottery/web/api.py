@@ -17,6 +17,7 @@ from lottery.store import draws, heartbeat
 from lottery.web.context import (get_fast_redis, get_game_arg, get_paging, get_redis,
                                  get_service, get_settings)
 from lottery.web.errors import ApiError, bad_request, not_found
+from lottery.web.monitoring import summary as monitoring_summary
 
 bp = Blueprint("api", __name__)
 
@@ -45,7 +46,7 @@ def health():
 
 @bp.get("/api/status")
 def status():
-    """Return service status: upstream's fields, then heartbeats, per-game workers, Redis latency."""
+    """Return service status: upstream's fields, heartbeats, workers, Redis latency, monitoring."""
     r = get_fast_redis()
     settings = get_settings()
     upstream = {"service_status": "running", "environment": settings.environment}
@@ -82,7 +83,8 @@ def status():
                     "service": "lottery", "version": __version__, "source": settings.source,
                     "games": games, "processes": processes,
                     "redis": {"ok": True, "latency_ms": round(latency, 3)},
-                    "ai_enabled": ai_store.ai_enabled(r, settings)})
+                    "ai_enabled": ai_store.ai_enabled(r, settings),
+                    "monitoring": monitoring_summary(r)})
 
 
 @bp.get("/api/redis/status")
@@ -209,7 +211,8 @@ def _get(summary: str, params=(), responses=None) -> dict:
 OPENAPI_PATHS = {
     "/health": _get("Liveness and Redis reachability", responses={
         "200": {"description": "healthy"}, "503": {"description": "Redis unreachable"}}),
-    "/api/status": _get("Service and worker status, heartbeats, Redis latency"),
+    "/api/status": _get("Service and worker status, heartbeats, Redis latency, and `monitoring`: "
+                        "CPU %, resident MB per process and predictions per second per game"),
     "/api/redis/status": _get("Redis reachability, latency and memory"),
     "/api/prediction": _get("Latest prediction report in the upstream service's shape "
                             "(ETag; 304 when unchanged)", [_GAME], {
