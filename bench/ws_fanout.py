@@ -1,0 +1,202 @@
+"""/ws against /api/stream fan-out: many idle clients, events published 50 ms apart.
+
+Run: python bench/ws_fanout.py [--clients 500] [--events 100] [--interval 0.05]
+                               [--order sse,ws]
+
+One gunicorn gevent worker process serves both kinds of client, side by side in one
+run: for each kind in turn it opens the clients (light asyncio Protocol clients that
+only timestamp bytes as they arrive; frames are parsed after the run), publishes the
+events with `lottery.events.publish_event` and reports delivery latency (receive
+time - publish time) p50/p99/max, whether every client got every event exactly once
+and in order, and the worker's memory and CPU time per delivered event.
+Target: /ws p99 under 50 ms with 500 clients, as for SSE.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import resource
+import tempfile
+import threading
+import time
+import urllib.request
+
+import redis
+from _common import embedded_redis, percentile, rss_mb
+from sse_fanout import SSEClient, cpu_seconds, start_gunicorn, wait_port, worker_pids
+
+from lottery.events import publish_event
+
+
+class WSClient(asyncio.Protocol):
+    """One WebSocket; records (arrival time, bytes) and nothing else while the bench runs."""
+
+    def __init__(self, path: str, hello: asyncio.Future):
+        self.path = path
+        self.hello = hello
+        self.chunks: list[tuple[float, bytes]] = []
+
+    def connection_made(self, transport):
+        self.transport = transport
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write((f"GET {self.path} HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
+                         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                         f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+
+    def data_received(self, data):
+        self.chunks.append((time.time(), data))
+        if not self.hello.done() and b'"type":"hello"' in data:
+            self.hello.set_result(True)
+
+    def connection_lost(self, exc):
+        if not self.hello.done():
+            self.hello.set_exception(ConnectionError("socket closed before hello"))
+
+    def events(self) -> list[tuple[str, float]]:
+        """Return (event id, latency in ms) for each `draw` event received."""
+        buffer, arrivals = b"", []
+        for at, data in self.chunks:
+            buffer += data
+            arrivals.append((len(buffer), at))
+        pos = buffer.index(b"\r\n\r\n") + 4  # after the 101 response
+        out = []
+        while pos + 2 <= len(buffer):
+            opcode, size = buffer[pos] & 0x0F, buffer[pos + 1] & 0x7F
+            head = 2
+            if size == 126:
+                size, head = int.from_bytes(buffer[pos + 2:pos + 4], "big"), 4
+            elif size == 127:
+                size, head = int.from_bytes(buffer[pos + 2:pos + 10], "big"), 10
+            end = pos + head + size
+            if end > len(buffer):
+                break
+            if opcode == 1:  # text: one event (server frames are never masked)
+                event = json.loads(buffer[pos + head:end])
+                if event.get("type") == "draw":
+                    at = next(t for n, t in arrivals if n >= end)
+                    out.append((event["id"], (at - event["ts"]) * 1000))
+            pos = end
+        return out
+
+
+async def run_kind(kind: str, port: int, r, pids: list[int], args) -> dict:
+    loop = asyncio.get_running_loop()
+
+    def rss() -> float:
+        return sum(rss_mb(pid) for pid in pids)
+
+    def cpu_total() -> float:
+        return sum(cpu_seconds(pid) for pid in pids)
+
+    factory, path = ((SSEClient, "/api/stream?game=WinGo_1M") if kind == "sse"
+                     else (WSClient, "/ws?game=WinGo_1M"))
+    rss_before = rss()
+    clients = []
+    connect_t0 = time.perf_counter()
+    # Batches that wait for their hellos: each connect reads the stream tail once.
+    for start in range(0, args.clients, 25):
+        batch = []
+        for _ in range(min(25, args.clients - start)):
+            hello = loop.create_future()
+            _, proto = await loop.create_connection(lambda h=hello: factory(path, h),
+                                                    "127.0.0.1", port)
+            clients.append(proto)
+            batch.append(hello)
+        await asyncio.wait_for(asyncio.gather(*batch), 30)
+    connect_s = time.perf_counter() - connect_t0
+    rss_clients = rss()
+    cpu0 = cpu_total()
+    published: list[str] = []
+
+    def publisher():
+        for i in range(args.events):
+            published.append(publish_event(r, "draw", "WinGo_1M", {"seq": i, "kind": kind}))
+            time.sleep(args.interval)  # the paced publishing is what is measured
+
+    thread = threading.Thread(target=publisher)
+    t0 = time.perf_counter()
+    thread.start()
+    while thread.is_alive():
+        await asyncio.sleep(0.05)
+    last = published[-1].encode()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # let the last event reach everyone (bounded)
+        if all(c.chunks and last in c.chunks[-1][1] for c in clients):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
+    wall = time.perf_counter() - t0
+    cpu = cpu_total() - cpu0
+    for c in clients:
+        c.transport.close()
+    latencies, complete, duplicates = [], 0, 0
+    for c in clients:
+        got = c.events()
+        ids = [i for i, _ in got]
+        duplicates += len(ids) - len(set(ids))
+        complete += ids == published
+        latencies.extend(ms for _, ms in got)
+    deliveries = len(latencies)
+    return {"kind": kind, "clients": len(clients), "connect_s": connect_s,
+            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+            "max": max(latencies) if latencies else float("nan"), "deliveries": deliveries,
+            "complete": complete, "duplicates": duplicates, "rss_before": rss_before,
+            "rss_clients": rss_clients, "cpu_s": cpu, "wall_s": wall,
+            "cpu_us": 1e6 * cpu / deliveries if deliveries else float("nan")}
+
+
+async def run(url: str, args) -> list[dict]:
+    r = redis.Redis.from_url(url)
+    with tempfile.TemporaryDirectory(prefix="ws-bench-") as data_dir:
+        proc, port = start_gunicorn("gevent", url, args.clients, data_dir, 1)
+        try:
+            await wait_port(port)
+            pids = worker_pids(proc.pid, 1)
+            loop = asyncio.get_running_loop()
+            for _ in range(2):  # the worker imports the app after the port is bound
+                await loop.run_in_executor(None, lambda: urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/health", timeout=30).read())
+            results = []
+            for kind in args.order.split(","):
+                results.append(await run_kind(kind.strip(), port, r, pids, args))
+                await asyncio.sleep(0.5)  # the closed clients leave the hub before the next kind
+            return results
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=500)
+    ap.add_argument("--events", type=int, default=100)
+    ap.add_argument("--interval", type=float, default=0.05)
+    ap.add_argument("--order", default="ws,sse",
+                    help="ws first: a closed WebSocket leaves the hub at once, a closed SSE "
+                         "stream only at its next write")
+    args = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * args.clients + 256)), hard))
+    load = os.getloadavg()[0]
+    with embedded_redis() as url:
+        results = asyncio.run(run(url, args))
+    print(f"{args.clients} clients of each kind in turn, one gunicorn gevent worker, {args.events} "
+          f"events {args.interval * 1000:.0f} ms apart (target p99 <= 50 ms; load average "
+          f"before: {load:.1f})")
+    for res in results:
+        print(f"  {res['kind']:3s} latency p50 {res['p50']:.1f} ms, p99 {res['p99']:.1f} ms, max "
+              f"{res['max']:.1f} ms; {res['complete']}/{res['clients']} clients got every event "
+              f"in order ({res['deliveries']} deliveries, {res['duplicates']} duplicates); "
+              f"worker RSS {res['rss_before']:.0f} -> {res['rss_clients']:.0f} MB with the "
+              f"clients; CPU {res['cpu_us']:.0f} us per delivery; connect {res['connect_s']:.1f} s")
+    if len(results) == 2 and results[0]["p99"] > 0:
+        a, b = results
+        print(f"  ratio {b['kind']}/{a['kind']}: p99 {b['p99'] / a['p99']:.2f}, CPU per delivery "
+              f"{b['cpu_us'] / a['cpu_us']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
