@@ -300,7 +300,8 @@ def end_streams_on_shutdown(worker) -> None:
     signal.signal(signal.SIGTERM, on_term)
 
 
-def _requested_last_id() -> str | None:
+def requested_last_id() -> str | None:
+    """Return the Last-Event-ID header or ?last_event_id= (None if absent), or raise a 400."""
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     if raw is None or raw.strip() == "":
         return None
@@ -313,7 +314,8 @@ def _requested_last_id() -> str | None:
     return raw
 
 
-def _requested_game() -> str | None:
+def requested_game() -> str | None:
+    """Return the ?game= the stream is filtered to (None: every game), or raise 400/404."""
     game = get_game_arg(default=None)  # no game: every game's events
     return game.code if game is not None else None
 
@@ -321,8 +323,8 @@ def _requested_game() -> str | None:
 @bp.get("/api/stream")
 def stream():
     """Stream events as server-sent events, replaying from Last-Event-ID first."""
-    last_id = _requested_last_id()
-    game = _requested_game()
+    last_id = requested_last_id()
+    game = requested_game()
     settings = get_settings()
     r = get_redis()
     hub = get_hub()

@@ -21,8 +21,8 @@ from flask_sock import Sock
 
 from lottery.games import GAMES
 from lottery.web.context import get_redis, get_settings
-from lottery.web.stream import (_requested_game, _requested_last_id, frame_data, get_hub,
-                                live_batches, opening)
+from lottery.web.stream import (frame_data, get_hub, live_batches, opening, requested_game,
+                                requested_last_id)
 
 bp = Blueprint("ws", __name__)
 sock = Sock()
@@ -43,8 +43,8 @@ def _socket_options(state) -> None:
 @bp.before_request
 def _open_stream() -> None:
     """Validate, take a place on the hub and read the replay before the handshake."""
-    last_id = _requested_last_id()
-    game = _requested_game()
+    last_id = requested_last_id()
+    game = requested_game()
     hub = get_hub()
     client = hub.register(game)
     g.ws_stream = (hub, client)
