@@ -6,6 +6,7 @@ worker (as deployed). Receives block with a timeout; nothing sleeps.
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -236,6 +237,17 @@ def test_ws_under_gunicorn_gevent_worker_and_sigterm_ends_them(redis_url, r, tmp
         event_id = publish_event(r, "draw", "WinGo_1M", {"n": 7})
         for conn in conns:
             assert recv_json(conn)["id"] == event_id
+        # A reader with a tiny receive window that falls behind by megabytes still gets
+        # whole frames, in order (a partial write under gevent used to corrupt the stream).
+        slow = websocket.create_connection(
+            f"ws://127.0.0.1:{port}/ws", timeout=10,
+            sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
+        conns.append(slow)
+        assert recv_json(slow)["type"] == "hello"
+        blob = "x" * 100_000
+        big = [publish_event(r, "draw", "WinGo_1M", {"n": i, "blob": blob}) for i in range(60)]
+        for conn in conns:
+            assert [recv_json(conn)["id"] for _ in big] == big
         # A graceful stop ends the sockets at once (code 1001) instead of waiting 30 s.
         started = time.monotonic()
         proc.terminate()

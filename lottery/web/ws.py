@@ -59,11 +59,34 @@ def _close_stream(exc=None) -> None:
         hub.unregister(client)  # a no-op when the stream already ended on its own
 
 
+class _WholeWrites:
+    """A socket whose send() writes everything (sendall).
+
+    simple-websocket writes each frame with one send(); under gevent that returns after
+    a partial write once the peer's receive window is nearly full, and the rest of the
+    frame is lost: a slow reader then gets a corrupt stream. With this it waits instead
+    (the hub cuts the client off if it falls BUFFER_SIZE events behind).
+    """
+
+    __slots__ = ("_sock",)
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def send(self, data) -> int:
+        self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
 @sock.route("/ws", bp=bp)
 def ws(conn) -> None:
     """Send the hello, the replay, then live events until either side ends the stream."""
     hub, client = g.ws_stream
     hello, hello_id, replayed, start = g.pop("ws_opening")
+    conn.sock = _WholeWrites(conn.sock)  # the reader thread looks it up on each use
     client.wake = conn.event  # the reader sets it when the peer closes or writes
     conn.send(json.dumps({"type": "hello", "id": hello_id, **hello}, separators=(",", ":")))
     for event in replayed:
