@@ -1,5 +1,6 @@
 """The crash simulator: cash-out strategies, Monte Carlo (0.99 per unit whatever the strategy),
 hash-chain replay and bad input."""
+import json
 import math
 
 import numpy as np
@@ -290,3 +291,22 @@ def test_bad_studies_are_rejected_with_the_field_named(body, message):
 def test_bad_replays_are_rejected(body, message):
     with pytest.raises(SimInputError, match=message):
         crash_replay.validate(GAME, body, None)
+
+
+def test_the_cli_runs_crash_strategies_and_rejects_what_they_do_not_take(capsys):
+    from lottery.cli import main
+
+    assert main(["simulate", "--game", "Crash", "--strategy", "streak_chaser", "--target", "10",
+                 "--wait-rounds", "5", "--wait-under", "10", "--sessions", "200", "--rounds",
+                 "400", "--seed", "3", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["study"]["strategy"] == "streak_chaser" and res["study"]["wait_rounds"] == 5
+    assert 0 < res["bets_settled"] < res["rounds_simulated"] == 200 * 400
+    assert res["honesty"]["expected_return_per_unit"] == pytest.approx(0.99)
+    assert main(["simulate", "--game", "Crash", "--target", "2", "--sessions", "100",
+                 "--seed", "3"]) == 0
+    assert "contains 0.9900: yes" in capsys.readouterr().out
+    assert main(["simulate", "--game", "Crash", "--target", "0.5"]) == 2
+    assert "cash-out target" in capsys.readouterr().err
+    assert main(["simulate", "--game", "WinGo_1M", "--wait-rounds", "3"]) == 2
+    assert "--wait-rounds is not an option for WinGo_1M" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import sys
 from lottery.config import DEFAULT_GAME, Settings
 from lottery.games import GAMES
 from lottery.sim import backtest, montecarlo
+from lottery.sim.jobs import family_jobs
 from lottery.sim.strategies import PROGRESSIONS, SimInputError
 
 CLI_MAX_BETS = 2_000_000_000  # locally only time is at stake; memory stays bounded
@@ -33,6 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     staking.add_argument("--initial-wallet", type=float, help="default 1000")
     staking.add_argument("--stop-loss", type=float)
     staking.add_argument("--take-profit", type=float)
+    own = parser.add_argument_group("crash cash-out strategies (--game Crash)")
+    own.add_argument("--strategy", help="fixed (default), progression, martingale_script or "
+                                        "streak_chaser")
+    own.add_argument("--loss-multiplier", type=float, help="martingale_script: stake x this "
+                                                            "after a loss")
+    own.add_argument("--max-bet", type=float, help="martingale_script: back to the base bet "
+                                                    "above this")
+    own.add_argument("--wait-rounds", type=int, help="streak_chaser: rounds under --wait-under "
+                                                      "before a bet")
+    own.add_argument("--wait-under", help="streak_chaser: the multiplier those rounds stay under")
     mc = parser.add_argument_group("Monte Carlo")
     mc.add_argument("--sessions", type=int, help="default 1000")
     mc.add_argument("--rounds", type=int, help="rounds per session (default 100)")
@@ -59,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the study or backtest and print it."""
     try:
-        result = _backtest(args, settings) if args.backtest else _monte_carlo(args)
+        result = _backtest(args, settings) if args.backtest else _monte_carlo(args, settings)
     except SimInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -80,14 +91,27 @@ def _options(args, names) -> dict:
     return out
 
 
-def _monte_carlo(args) -> dict:
+FAMILY_OPTIONS = ("strategy", "loss_multiplier", "max_bet", "wait_rounds", "wait_under")
+
+
+def _monte_carlo(args, settings: Settings) -> dict:
     from tqdm import tqdm
 
     if args.predictor or args.market or args.csv:
         raise SimInputError("--predictor, --market and --csv belong to --backtest")
+    game = GAMES[args.game]
     body = _options(args, ("target", "progression", "multipliers", "base_bet", "initial_wallet",
                            "stop_loss", "take_profit", "sessions", "rounds", "seed"))
-    study = montecarlo.parse_study(GAMES[args.game], body, CLI_MAX_BETS)
+    own = family_jobs(game).get("montecarlo")
+    if own is not None:  # the family's own study (crash cash-outs), as the API queues it
+        body.update(_options(args, FAMILY_OPTIONS))
+        validate, execute = own
+        local = settings.with_(simulator_mc_max_bets=CLI_MAX_BETS)
+        return execute(None, local, game, validate(game, body, local))
+    extra = sorted(_options(args, FAMILY_OPTIONS))
+    if extra:
+        raise SimInputError(f"--{extra[0].replace('_', '-')} is not an option for {game.code}")
+    study = montecarlo.parse_study(game, body, CLI_MAX_BETS)
     with tqdm(total=study.cells, unit="bet", unit_scale=True, file=sys.stderr,
               disable=True if args.no_progress else None) as bar:
         return montecarlo.run(study, progress=bar.update)
@@ -135,7 +159,8 @@ def format_monte_carlo(res: dict) -> str:
     ci = ret["ci95"]
     lines = [
         f"Monte Carlo: {s['sessions']:,} sessions x {s['rounds']:,} rounds, bet {s['target']}, "
-        f"{s['progression']}{ladder}, base bet {s['base_bet']:g}, wallet {s['initial_wallet']:g}"
+        f"{s.get('progression') or s.get('strategy')}{ladder}, base bet {s['base_bet']:g}, "
+        f"wallet {s['initial_wallet']:g}"
         f" (seed {s['seed']})",
         f"bets settled      {res['bets_settled']:,} in {res['elapsed_seconds']:.2f} s "
         f"({(res['bets_per_second'] or 0) / 1e6:.1f} M bets/s)",
@@ -152,6 +177,12 @@ def format_monte_carlo(res: dict) -> str:
         "stops             " + ", ".join(f"{k} {v:,}" for k, v in res["stop_reasons"].items()),
         res["disclaimer"],
     ]
+    if "honesty" in res:  # a family's own study says how its return compares with the exact one
+        ci99 = res["honesty"]["ci99"]
+        lines.insert(-2, f"99% CI            {ci99[0]:.4f}-{ci99[1]:.4f}: contains "
+                         f"{res['honesty']['expected_return_per_unit']:.4f}: "
+                         f"{'yes' if res['honesty']['agrees_within_ci99'] else 'NO'}"
+                     if ci99 else "99% CI            n/a (nothing staked)")
     return "\n".join(lines)
 
 
