@@ -21,12 +21,13 @@ def _board(xs):
 
 def test_every_predictor_gives_probabilities_the_game_accepts():
     preds = PREDICTOR_SET.build()
-    assert [p.name for p in preds] == ["null", "frequency", "engine", "ensemble"]
+    assert [p.name for p in preds] == ["null", "frequency", "engine", "gbm", "ensemble"]
     for x in sample_multipliers(np.random.default_rng(1), 300):
         for p in preds:
             body = GAME.normalise_prediction(p.predict().to_dict())
-            assert set(body["reach_p"]) == {"reach_1.5x", "reach_2x", "reach_3x", "reach_5x",
-                                            "reach_10x", "reach_100x"}
+            # The gradient-boosted model forecasts the 10x streak only (as the streak API).
+            assert set(body["reach_p"]) == ({"reach_10x"} if p.name == "gbm" else {
+                "reach_1.5x", "reach_2x", "reach_3x", "reach_5x", "reach_10x", "reach_100x"})
             assert all(0 < v < 1 for v in body["reach_p"].values())
             p.update(float(x))
     null = preds[0].predict().to_dict()
@@ -34,17 +35,26 @@ def test_every_predictor_gives_probabilities_the_game_accepts():
 
 
 def test_fair_rounds_earn_no_edge_and_a_biased_generator_is_caught():
-    fair = sample_multipliers(np.random.default_rng(7), 20_000)
+    # The done-when: 200,000 fair rounds, every predictor (the backtest scores them
+    # in vectorised chunks, pinned to round-by-round scoring in test_crash_backtest.py).
+    fair = sample_multipliers(np.random.default_rng(7), 200_000)
     board = _board(fair)
+    assert {r["predictor"] for r in board["rows"]} == set(PREDICTOR_SET.names)
+    assert {r["market"] for r in board["rows"]} == set(GAME.market_names)
+    assert all(r["n"] >= 190_000 or r["market"] == "streak_10x" for r in board["rows"])
     assert all(row["verdict"] not in ("edge", "better than chance") for row in board["rows"])
     # A biased generator: 10x comes 15% of the time instead of 9.9%.
     rng = np.random.default_rng(8)
-    biased = np.where(rng.random(20_000) < 0.15, 10 + rng.random(20_000),
-                      1 + rng.random(20_000) * 8.99)
+    n = 200_000
+    biased = np.where(rng.random(n) < 0.15, 10 + rng.random(n), 1 + rng.random(n) * 8.99)
     rows = {(r["predictor"], r["market"]): r for r in _board(np.round(biased, 2))["rows"]}
     freq = rows[("frequency", "reach_10x")]
     assert freq["log_loss"] < rows[("null", "reach_10x")]["log_loss"]
     assert freq["verdict"] == "edge"  # 15% hits against a 10% break-even
+    # The learning models notice it too: better log loss than the null where 10x is concerned.
+    for name in ("gbm", "ensemble"):
+        assert rows[(name, "reach_10x")]["log_loss"] < rows[("null", "reach_10x")]["log_loss"]
+        assert rows[(name, "streak_10x")]["log_loss"] < rows[("null", "streak_10x")]["log_loss"]
 
 
 def test_the_audit_passes_fair_rounds_and_rejects_biased_ones():

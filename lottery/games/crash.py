@@ -580,6 +580,7 @@ class Crash(Game):
     audit_path = "lottery.evaluation.crash_audit:audit"
     sim_feed_path = "lottery.sources.crash_feed:CrashFeed"
     bot_path = "lottery.bot.crash_texts"
+    backtest_scorer_path = "lottery.evaluation.crash_backtest:CrashScorer"
     default_bet = "2x"
     sim_sessions_path = "lottery.sim.crash_sessions:RULES"
     # Until the crash board lands, the simulator is the one shared page that shows crash.

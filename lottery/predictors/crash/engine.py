@@ -12,8 +12,13 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from lottery.predictors.crash.base import (NULL_REACH, TARGET_CENTS, CrashCall, RunTracker,
-                                           cents_of, clip, geometric_streak)
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import lfilter
+
+from lottery.predictors.crash.base import (NULL_REACH, P_MAX, P_MIN, TARGET_CENTS, Batch,
+                                           Batched, CrashCall, RunTracker, cents_of, clip,
+                                           geometric_streak)
 
 MARKETS = tuple(NULL_REACH)
 WEIGHTS = {"trend": 0.3, "volatility": 0.15, "momentum": 0.25, "mean_reversion": 0.2,
@@ -31,7 +36,7 @@ def _sigmoid(z: float) -> float:
     return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
 
 
-class EnginePredictor:
+class EnginePredictor(Batched):
     """Signals of the recent ln X series, turned into calibrated probabilities per target."""
 
     name, probabilistic = "engine", True
@@ -93,3 +98,67 @@ class EnginePredictor:
         p10 = reach.get("reach_10x", NULL_REACH.get("reach_10x", 0.099))
         return CrashCall(self.name, reach, self.tracker.run, geometric_streak(p10),
                          {"signal": round(s, 4)})
+
+    # -- batch mode: the same recurrences, the signals of a whole chunk at once -------------
+    def predict_batch(self, cents: np.ndarray) -> Batch:
+        full = self.recent.maxlen
+        head = min(len(cents), full - len(self.recent))  # the first rounds ever: one by one
+        if head:
+            first = super().predict_batch(cents[:head])
+        rest = cents[head:]
+        n = len(rest)
+        if not n:
+            return first
+        lx = np.log(rest / 100.0)
+        d = self.decay
+        means, _ = lfilter([1 - d], [1.0, -d], lx, zi=[d * self.long_mean])
+        varis, _ = lfilter([1 - d], [1.0, -d], (lx - means) ** 2, zi=[d * self.long_var])
+        mean_before = np.concatenate(([self.long_mean], means[:-1]))
+        var_before = np.concatenate(([self.long_var], varis[:-1]))
+        windows = sliding_window_view(np.concatenate((list(self.recent), lx)), full)[:n]
+        signal = self._signals_batch(windows, mean_before, var_before)
+        reach = np.empty((n, len(MARKETS)))
+        signals = signal.tolist()
+        lr, cap, exp = LEARNING_RATE, MAX_WEIGHT, math.exp
+        # The targets learn independently: one pass over the chunk per target.
+        for i, c in enumerate(TARGET_CENTS):
+            b, l0, out = self.b[i], self.logit0[i], []
+            for s, y in zip(signals, (rest >= c).tolist()):
+                z = l0 + b * s
+                p = 1 / (1 + exp(-z)) if z >= 0 else exp(z) / (1 + exp(z))
+                out.append(p)
+                if s:
+                    w = b - lr * (p - y) * s
+                    b = cap if w > cap else -cap if w < -cap else w
+            self.b[i] = b
+            reach[:, i] = out
+        self.long_mean, self.long_var = float(means[-1]), float(varis[-1])
+        self.recent.extend(lx[-full:].tolist())
+        self.last_signal = None
+        batch = Batch.geometric(np.clip(reach, P_MIN, P_MAX), self.tracker.runs(rest),
+                                reach[:, MARKETS.index("reach_10x")])
+        if not head:
+            return batch
+        return Batch(*(np.concatenate((a, b)) for a, b in
+                       ((first.reach, batch.reach), (first.run, batch.run),
+                        (first.buckets, batch.buckets), (first.hazard, batch.hazard))))
+
+    @staticmethod
+    def _signals_batch(xs: np.ndarray, long_mean: np.ndarray, long_var: np.ndarray) -> np.ndarray:
+        """Return the mixed signal of full windows (rows of the last 2*MEDIUM ln X), as signals()."""
+        sd = np.sqrt(long_var)
+        sd = np.where(sd == 0, 1.0, sd)
+        last = xs[:, -MEDIUM:]
+        mean_m = last.mean(axis=1)
+        mean_s = xs[:, -SHORT:].mean(axis=1)
+        t = np.arange(MEDIUM) - (MEDIUM - 1) / 2
+        slope = ((last - mean_m[:, None]) * t).sum(axis=1) / (t * t).sum()
+        vol = np.sqrt(((last - mean_m[:, None]) ** 2).sum(axis=1) / (MEDIUM - 1))
+        centred = xs - long_mean[:, None]
+        lag = 2
+        cycle = centred[:, -lag] * ((centred[:, lag:] * centred[:, :-lag]).sum(axis=1)
+                                    / np.maximum((centred * centred).sum(axis=1), 1e-9))
+        parts = {"trend": slope * MEDIUM / sd, "volatility": (vol - sd) / sd,
+                 "momentum": (mean_s - mean_m) / sd, "mean_reversion": (long_mean - mean_m) / sd,
+                 "cycle": cycle / sd}
+        return sum(WEIGHTS[k] * v for k, v in parts.items())

@@ -1,10 +1,12 @@
 """The ensemble: the average (linear pool) of its members' probabilities."""
 from __future__ import annotations
 
-from lottery.predictors.crash.base import CrashCall
+import numpy as np
+
+from lottery.predictors.crash.base import Batch, Batched, CrashCall
 
 
-class EnsemblePredictor:
+class EnsemblePredictor(Batched):
     """Averages the members' reach probabilities and streak distributions."""
 
     name, probabilistic = "ensemble", True
@@ -25,3 +27,10 @@ class EnsemblePredictor:
         probs = [sum(ps) / k for ps in zip(*(c.streak_probs for c in calls))]
         return CrashCall(self.name, reach, calls[0].run, probs,
                          {"members": [m.name for m in self.members]})
+
+    def predict_batch(self, cents: np.ndarray) -> Batch:
+        # Shared members answer from their cache when their own scorer already computed the
+        # chunk; the rounds fed so far are the same for all of them.
+        parts = [m.compute(cents, self.rounds) for m in self.members]
+        reach = np.mean([b.reach for b in parts], axis=0)
+        return Batch.of(reach, parts[0].run, np.mean([b.buckets for b in parts], axis=0))

@@ -2,13 +2,17 @@
 shrunk towards the null by a prior worth `prior` rounds."""
 from __future__ import annotations
 
-from lottery.predictors.crash.base import (NULL_REACH, STREAK_CENTS, TARGET_CENTS, CrashCall,
-                                           RunTracker, cents_of, clip, geometric_streak)
+import numpy as np
+from scipy.signal import lfilter
+
+from lottery.predictors.crash.base import (NULL_REACH, P_MAX, P_MIN, STREAK_CENTS, TARGET_CENTS,
+                                           Batch, Batched, CrashCall, RunTracker, cents_of, clip,
+                                           geometric_streak)
 
 MARKETS = tuple(NULL_REACH)
 
 
-class FrequencyPredictor:
+class FrequencyPredictor(Batched):
     """Recent reach rates per target: what "hot" and "cold" predictors compute, as probabilities."""
 
     name, probabilistic = "frequency", True
@@ -38,3 +42,24 @@ class FrequencyPredictor:
         p10 = self._rate(self.streak_hits, 0.99 * 100 / STREAK_CENTS)
         return CrashCall(self.name, reach, self.tracker.run, geometric_streak(p10),
                          {"rounds_weighted": round(self.weight, 1)})
+
+    def predict_batch(self, cents: np.ndarray) -> Batch:
+        n = len(cents)
+        if not n:
+            return Batch.geometric(np.zeros((0, len(MARKETS))), np.zeros(0, np.int64), np.zeros(0))
+        d, a = self.decay, [1.0, -self.decay]
+
+        def before(x: np.ndarray, state: float) -> tuple[np.ndarray, float]:
+            # The decayed sum before each round (the same recurrence as update()).
+            after, _ = lfilter([1.0], a, x, zi=[d * state])
+            return np.concatenate(([state], after[:-1])), float(after[-1])
+
+        w, self.weight = before(np.ones(n), self.weight)
+        denom = w + self.prior
+        reach = np.empty((n, len(MARKETS)))
+        for i, (m, c) in enumerate(zip(MARKETS, TARGET_CENTS)):
+            h, self.hits[i] = before((cents >= c).astype(float), self.hits[i])
+            reach[:, i] = np.clip((h + self.prior * NULL_REACH[m]) / denom, P_MIN, P_MAX)
+        s, self.streak_hits = before((cents >= STREAK_CENTS).astype(float), self.streak_hits)
+        p10 = (s + self.prior * 0.99 * 100 / STREAK_CENTS) / denom
+        return Batch.geometric(reach, self.tracker.runs(cents), p10)
