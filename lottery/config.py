@@ -129,6 +129,22 @@ def _milestones(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> 
     return tuple(values)
 
 
+def _crash_profile(env: Mapping[str, str]) -> str | None:
+    name = env.get("CRASH_SOURCE_PROFILE", "").strip()
+    if not name:
+        return None
+    from lottery.games.crash import PROFILES  # local: games imports nothing from config
+
+    if name not in PROFILES:
+        raise ConfigError(f"CRASH_SOURCE_PROFILE: unknown profile {name!r}; "
+                          f"known: {', '.join(PROFILES)}")
+    if not PROFILES[name].salt:
+        raise ConfigError(f"CRASH_SOURCE_PROFILE: {name} has no published salt to check "
+                          f"hashes with; use one of "
+                          f"{', '.join(n for n, p in PROFILES.items() if p.salt)}")
+    return name
+
+
 def redact_url(url: str | None) -> str | None:
     """Return the URL with its user info and any password-like query value replaced by '***'."""
     if not url:
@@ -174,6 +190,15 @@ class Settings:
     source_token: str | None = field(default=None, repr=False)
     source_timeout: float = 5.0
     source_retries: int = 3
+    # Crash round history over http (the streak API's GET /games/ by default)
+    crash_source_url: str | None = None  # unset: SOURCE_URL
+    crash_source_list_path: str = ""  # "": the body is the list
+    crash_source_id_field: str = "game_id"
+    crash_source_multiplier_field: str = "crash_point"
+    crash_source_hash_field: str = "hash_value"
+    crash_source_profile: str | None = None  # a formula profile: each round's hash is checked
+    crash_source_page_size: int = 100
+    crash_source_max_pages: int = 10
     poll_delay: float = 1.0
     sim_secret: str | None = field(default=None, repr=False)
     sim_backfill: int = 500
@@ -252,6 +277,15 @@ class Settings:
             source_token=env.get("SOURCE_TOKEN", "").strip() or None,
             source_timeout=_float(env, "SOURCE_TIMEOUT", 5.0, 0.1),
             source_retries=_int(env, "SOURCE_RETRIES", 3, 1),
+            crash_source_url=env.get("CRASH_SOURCE_URL", "").strip() or None,
+            crash_source_list_path=env.get("CRASH_SOURCE_LIST_PATH", "").strip(),
+            crash_source_id_field=env.get("CRASH_SOURCE_ID_FIELD", "").strip() or "game_id",
+            crash_source_multiplier_field=env.get("CRASH_SOURCE_MULTIPLIER_FIELD", "").strip()
+            or "crash_point",
+            crash_source_hash_field=env.get("CRASH_SOURCE_HASH_FIELD", "").strip() or "hash_value",
+            crash_source_profile=_crash_profile(env),
+            crash_source_page_size=_int(env, "CRASH_SOURCE_PAGE_SIZE", 100, 1),
+            crash_source_max_pages=_int(env, "CRASH_SOURCE_MAX_PAGES", 10, 1),
             poll_delay=_float(env, "POLL_DELAY", 1.0, 0.0),
             sim_secret=env.get("SIM_SERVER_SECRET", "").strip() or None,
             sim_backfill=_int(env, "SIM_BACKFILL", 500, 0),

@@ -581,6 +581,8 @@ class Crash(Game):
     sim_feed_path = "lottery.sources.crash_feed:CrashFeed"
     bot_path = "lottery.bot.crash_texts"
     backtest_scorer_path = "lottery.evaluation.crash_backtest:CrashScorer"
+    # DRAW_SOURCE=http: the round-history reader (paging, hash checks), not the generic one.
+    http_source_path = "lottery.sources.crash_http:CrashHttpSource"
     default_bet = "2x"
     sim_sessions_path = "lottery.sim.crash_sessions:RULES"
     # Until the crash board lands, the simulator is the one shared page that shows crash.

@@ -23,6 +23,7 @@ import tenacity
 
 from lottery.config import Settings
 from lottery.games import Game
+from lottery.games.base import _load
 from lottery.httputil import retry_after_seconds
 from lottery.sources.base import Draw, SourceError, make_draw
 
@@ -126,6 +127,8 @@ class HttpSource:
                  max_elapsed: float = 20.0, sleep: Callable[[float], None] = time.sleep):
         if not settings.source_url:
             raise ValueError("the http source needs SOURCE_URL")
+        self._settings = settings
+        self._backoff_initial, self._backoff_max = backoff_initial, backoff_max
         self.url_template = settings.source_url
         self.list_path = settings.source_list_path
         self.issue_field = settings.source_issue_field
@@ -146,6 +149,19 @@ class HttpSource:
         self._client = client or httpx.Client(timeout=httpx.Timeout(self.timeout),
                                               follow_redirects=False)
 
+    def _family_source(self, game: Game):
+        """Return the family's own http reader (sharing this client), or None for the generic one."""
+        path = getattr(game, "http_source_path", "")
+        if not path or isinstance(self, _load(path)):
+            return None
+        readers = self.__dict__.setdefault("_readers", {})
+        if path not in readers:
+            readers[path] = _load(path)(self._settings, self._client, sleep=self._sleep,
+                                        backoff_initial=self._backoff_initial,
+                                        backoff_max=self._backoff_max,
+                                        max_elapsed=self.max_elapsed)
+        return readers[path]
+
     def url_for(self, game: Game) -> str:
         """Return the history URL of a game (`{game}` replaced by its code)."""
         return self.url_template.replace("{game}", quote(game.code, safe=""))
@@ -162,6 +178,9 @@ class HttpSource:
     def fetch(self, game: Game, after_issue: str | None, until_issue: str,
               now: datetime) -> list[Draw]:
         """Return settled draws newer than `after_issue` up to `until_issue`, oldest first."""
+        reader = self._family_source(game)
+        if reader is not None:
+            return reader.fetch(game, after_issue, until_issue, now)
         url = self.url_for(game)
         try:
             payload = self._get_json(url)
