@@ -66,6 +66,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     totals = backtest(game, digits, args.predictor, args.seed, args.jobs, progress)
     board = scoreboard.build(game, totals)
     board["source"] = args.csv or "redis"
+    # A family may add its own checks of probability forecasts (crash: calibration, streaks).
+    extra = getattr(game.report_builder(), "backtest_evaluation", None)
+    if args.json and extra is not None:
+        board["evaluation"] = extra(game, digits, args.predictor, args.seed)
     if args.json:
         print(json.dumps(board, indent=2))
     else:

@@ -7,14 +7,18 @@ record, each figure with its n and chance rate.
 """
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime
 from typing import Sequence
 
 from lottery import keys
+from lottery.evaluation import crash_eval
 from lottery.evaluation.stats import rate_summary
+from lottery.games.base import P_FLOOR
 from lottery.games.crash import (MARKETS, REACH_MARKETS, STREAK_MARKET, Crash, fmt_multiplier,
-                                 geometric_sf, streak_lengths, streak_p, to_cents)
+                                 geometric_sf, null_prediction, streak_hazard, streak_lengths,
+                                 streak_p, target_cents, to_cents)
 from lottery.store import as_str, draws, predictions
 
 STREAK_THRESHOLDS = (2.0, 10.0, 100.0)
@@ -52,6 +56,35 @@ def accuracy_block(counters: dict) -> dict:
             for m in CHANCE if m != STREAK_MARKET}
 
 
+def probability_block(counters: dict) -> dict:
+    """Return the report predictor's calibration per market and its streak log loss against
+    the geometric (paired t-test), from the running counters."""
+    out: dict = {}
+    bins = range(len(crash_eval.RATIO_EDGES) - 1)
+
+    def num(field: str) -> float:
+        return float(counters.get(field, 0) or 0)
+
+    out["calibration"] = {m: crash_eval.table(m, [num(f"cal:{m}:{b}:n") for b in bins],
+                                              [num(f"cal:{m}:{b}:hits") for b in bins],
+                                              [num(f"cal:{m}:{b}:psum") for b in bins])
+                          for m in REACH_MARKETS}
+    k = int(num("streak:n"))
+    test = crash_eval.paired_from_sums(k, num("streak:dsum"), num("streak:dsq"))
+    out[STREAK_MARKET] = {"log_loss": num("streak:ll") / k if k else None,
+                          "geometric_log_loss": num("streak:ll0") / k if k else None,
+                          "paired_vs_geometric": test, "verdict": crash_eval.verdict(test)}
+    return out
+
+
+_NULL_STREAK = null_prediction()[STREAK_MARKET]["probs"]
+_STREAK_CENTS = target_cents(10)
+
+
+def _loss(p: float, hit: bool) -> float:
+    return -math.log(max(p if hit else 1 - p, P_FLOOR))
+
+
 class CrashReport:
     """The report builder Crash names in `Crash.report_path`."""
 
@@ -68,7 +101,30 @@ class CrashReport:
         for m, cents in REACH_MARKETS.items():
             if x >= cents:
                 pipe.hincrby(key, f"hits:{m}", 1)
+        # Calibration: the forecast's bin, whether it hit, and the forecasts summed.
+        for m, p in (prediction.get("reach_p") or {}).items():
+            if m not in REACH_MARKETS:
+                continue
+            b = int(crash_eval.bin_of(p, CHANCE[m]))
+            pipe.hincrby(key, f"cal:{m}:{b}:n", 1)
+            pipe.hincrby(key, f"cal:{m}:{b}:hits", int(x >= REACH_MARKETS[m]))
+            pipe.hincrbyfloat(key, f"cal:{m}:{b}:psum", float(p))
+        streak = prediction.get(STREAK_MARKET)
+        if streak:
+            h = streak_hazard(streak["probs"], streak["run"])
+            h0 = streak_hazard(_NULL_STREAK, streak["run"])
+            if h0 is not None:
+                hit = x >= _STREAK_CENTS
+                ll, ll0 = _loss(h if h is not None else P_FLOOR, hit), _loss(h0, hit)
+                d = ll - ll0
+                pipe.hincrby(key, "streak:n", 1)
+                for field, v in (("ll", ll), ("ll0", ll0), ("dsum", d), ("dsq", d * d)):
+                    pipe.hincrbyfloat(key, f"streak:{field}", v)
         pipe.execute()
+
+    def backtest_evaluation(self, game: Crash, outcomes, names=None, seed: int = 0) -> dict:
+        """Return the backtest's calibration tables and streak-vs-geometric tests (--json)."""
+        return crash_eval.evaluate(game, outcomes, names, seed)
 
     def build(self, r, game: Crash, *, next_issue: str, now: datetime, prediction,
               outcomes, ai_enabled: bool, commitment: str | None) -> dict:
@@ -93,6 +149,7 @@ class CrashReport:
             },
             "streaks": {f"{t:g}x": streak_block(list(outcomes), t) for t in STREAK_THRESHOLDS},
             "accuracy": accuracy_block(counters),
+            "probability_checks": probability_block(counters),
             "recent_results": [{"round": d["issue"], **game.describe(game.decode_outcome(d)),
                                 "drawn_at": d.get("drawn_at")} for d in recent],
             "prediction_history": [
