@@ -114,3 +114,17 @@ def test_the_live_report_keeps_calibration_and_the_streak_test(settings, r):
     streak = checks["streak_10x"]
     assert 1 <= streak["paired_vs_geometric"]["n"] <= n
     assert streak["log_loss"] > 0 and streak["geometric_log_loss"] > 0
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([1.0, 1.5, 1.99, 2.0, 9.99, 10.0, 55.5, 100.0, 250.0]),
+                max_size=80), st.sampled_from([2.0, 10.0, 100.0]))
+def test_the_reports_vectorised_streaks_match_the_game_rules(xs, threshold):
+    from lottery.games.crash import streak_lengths
+    from lottery.reports.crash import streak_block
+
+    lengths, run = streak_lengths(xs, threshold)
+    block = streak_block(xs, threshold)
+    assert (block["completed"], block["current_run"], block["recent_lengths"]) == \
+        (len(lengths), run, lengths[-20:])
+    assert block["longest"] == (max(lengths) if lengths else None)

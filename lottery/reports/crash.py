@@ -12,12 +12,14 @@ import time
 from datetime import datetime
 from typing import Sequence
 
+import numpy as np
+
 from lottery import keys
 from lottery.evaluation import crash_eval
 from lottery.evaluation.stats import rate_summary
 from lottery.games.base import P_FLOOR
 from lottery.games.crash import (MARKETS, REACH_MARKETS, STREAK_MARKET, Crash, fmt_multiplier,
-                                 geometric_sf, null_prediction, streak_hazard, streak_lengths,
+                                 geometric_sf, null_prediction, streak_hazard,
                                  streak_p, target_cents, to_cents)
 from lottery.store import as_str, draws, predictions
 
@@ -35,9 +37,16 @@ def percent(p: float) -> float:
     return round(100.0 * p, 2)
 
 
-def streak_block(outcomes: Sequence[float], threshold: float) -> dict:
+def streak_block(outcomes: Sequence[float], threshold: float,
+                 cents: np.ndarray | None = None) -> dict:
     """Return the current run since the last X >= threshold, past streaks and the geometric odds."""
-    lengths, run = streak_lengths(outcomes, threshold)
+    # Vectorised over stored (validated, two-decimal) multipliers: this runs every round
+    # over the report window, inside the settled -> published latency.
+    if cents is None:
+        cents = np.rint(np.asarray(outcomes, dtype=float) * 100).astype(np.int64)
+    ends = np.flatnonzero(cents >= target_cents(threshold))
+    lengths = np.diff(ends, prepend=-1).tolist() if ends.size else []
+    run = int(len(cents) - 1 - ends[-1]) if ends.size else len(cents)
     p = streak_p(threshold)
     mean = sum(lengths) / len(lengths) if lengths else None
     return {"threshold": threshold, "current_run": run, "p_per_round": round(p, 6),
@@ -46,7 +55,7 @@ def streak_block(outcomes: Sequence[float], threshold: float) -> dict:
             "chance_run_this_long": round(geometric_sf(run + 1, p), 6),
             "completed": len(lengths), "mean_length": round(mean, 2) if mean else None,
             "expected_mean_length": round(1 / p, 2), "longest": max(lengths) if lengths else None,
-            "recent_lengths": lengths[-20:], "window": len(outcomes)}
+            "recent_lengths": lengths[-20:], "window": len(cents)}
 
 
 def accuracy_block(counters: dict) -> dict:
@@ -130,6 +139,7 @@ class CrashReport:
               outcomes, ai_enabled: bool, commitment: str | None) -> dict:
         started = time.perf_counter()
         body = prediction.to_dict()
+        cents = np.rint(np.asarray(outcomes, dtype=float) * 100).astype(np.int64)
         reach = body.get("reach_p") or {}
         counters = {as_str(k): as_str(v)
                     for k, v in r.hgetall(keys.prediction_accuracy(game.code)).items()}
@@ -147,7 +157,7 @@ class CrashReport:
                           for m, p in reach.items()],
                 "streak_10x": body.get(STREAK_MARKET),
             },
-            "streaks": {f"{t:g}x": streak_block(list(outcomes), t) for t in STREAK_THRESHOLDS},
+            "streaks": {f"{t:g}x": streak_block(outcomes, t, cents) for t in STREAK_THRESHOLDS},
             "accuracy": accuracy_block(counters),
             "probability_checks": probability_block(counters),
             "recent_results": [{"round": d["issue"], **game.describe(game.decode_outcome(d)),
