@@ -247,7 +247,9 @@ class AIWorker(StoppableLoop):
         except ValueError:
             self.log.warning("ignored a trigger for %s with an invalid issue %r", game_code, issue)
             return "ignored: invalid issue"
-        if game.ai() is None or game.draw_time(issue) is None:
+        ai = game.ai()
+        if ai is None or (game.draw_time(issue) is None
+                          and getattr(ai, "budget_seconds", None) is None):
             return "ignored: the AI does not play this game"
         if not self.key_configured:
             return "no_key"
@@ -268,11 +270,17 @@ class AIWorker(StoppableLoop):
             store.release(self.r, game_code, issue, self.token)
 
     def _seconds_left(self, game: Game, issue: str) -> float:
-        return (game.draw_time(issue) - self.clock()).total_seconds()
+        when = game.draw_time(issue)
+        if when is None:
+            # Feed-driven rounds (crash) have no clock: the adapter's budget (the betting
+            # phase); the draw's arrival is checked before and after the call.
+            return game.ai().budget_seconds
+        return (when - self.clock()).total_seconds()
 
     def _predict(self, game: Game, issue: str) -> str:
         ai = game.ai()
-        budget = min(BUDGET_FRACTION * game.interval_before(issue), BUDGET_MAX,
+        interval = game.interval_before(issue)
+        budget = min(BUDGET_FRACTION * interval if interval else BUDGET_MAX, BUDGET_MAX,
                      self._seconds_left(game, issue) - MIN_BUDGET / 2)
         outcomes = draws.recent_outcomes(self.r, game, ai.history)
         messages = ai.build_messages(game, issue, outcomes)

@@ -583,6 +583,7 @@ class Crash(Game):
     backtest_scorer_path = "lottery.evaluation.crash_backtest:CrashScorer"
     # DRAW_SOURCE=http: the round-history reader (paging, hash checks), not the generic one.
     http_source_path = "lottery.sources.crash_http:CrashHttpSource"
+    ai_path = "lottery.ai.crash:ADAPTER"
     default_bet = "2x"
     sim_sessions_path = "lottery.sim.crash_sessions:RULES"
     # Until the crash board lands, the simulator is the one shared page that shows crash.
