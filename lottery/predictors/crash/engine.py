@@ -14,7 +14,6 @@ from collections import deque
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import lfilter
 
 from lottery.predictors.crash.base import (NULL_REACH, P_MAX, P_MIN, TARGET_CENTS, Batch,
                                            Batched, CrashCall, RunTracker, cents_of, clip,
@@ -110,6 +109,8 @@ class EnginePredictor(Batched):
         if not n:
             return first
         lx = np.log(rest / 100.0)
+        from scipy.signal import lfilter  # the backtest only: scipy is heavy for the worker
+
         d = self.decay
         means, _ = lfilter([1 - d], [1.0, -d], lx, zi=[d * self.long_mean])
         varis, _ = lfilter([1 - d], [1.0, -d], (lx - means) ** 2, zi=[d * self.long_var])

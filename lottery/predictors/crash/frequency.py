@@ -3,7 +3,6 @@ shrunk towards the null by a prior worth `prior` rounds."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 from lottery.predictors.crash.base import (NULL_REACH, P_MAX, P_MIN, STREAK_CENTS, TARGET_CENTS,
                                            Batch, Batched, CrashCall, RunTracker, cents_of, clip,
@@ -47,6 +46,8 @@ class FrequencyPredictor(Batched):
         n = len(cents)
         if not n:
             return Batch.geometric(np.zeros((0, len(MARKETS))), np.zeros(0, np.int64), np.zeros(0))
+        from scipy.signal import lfilter  # the backtest only: scipy is heavy for the worker
+
         d, a = self.decay, [1.0, -self.decay]
 
         def before(x: np.ndarray, state: float) -> tuple[np.ndarray, float]:
