@@ -159,3 +159,17 @@ def test_a_round_already_settled_is_not_asked_about(crash_ai, r):
         assert outcome(worker)[3] == "stale"
         assert srv.requests == []
     assert ADAPTER.budget_seconds > 1
+
+
+def test_the_ai_accuracy_endpoint_serves_the_crash_record(crash_ai, r):
+    from conftest import close_app, make_app
+
+    cfg, _ = crash_ai
+    app = make_app(cfg, r)
+    try:
+        body = app.test_client().get("/api/ai_big_small_accuracy?game=Crash").json
+    finally:
+        close_app(app)
+    assert body["game"] == "Crash" and body["total"] == 0 and body["status"] == "no_data"
+    assert body["accuracy"] is None and set(body["markets"]) == set([
+        "reach_1.5x", "reach_2x", "reach_3x", "reach_5x", "reach_10x", "reach_100x"])

@@ -49,13 +49,18 @@ def ai_big_small_accuracy():
     # Upstream's status codes by sample size; the message says what the figure is worth.
     status = ("no_data" if n == 0 else "early_data" if n < 3 else "limited_data" if n < 10
               else "reliable_data")
+    plural = "s" if n != 1 else ""
     message = ("Collecting data for accuracy calculation..." if n == 0 else
-               f"Big/Small accuracy from {n} resolved AI prediction{'s' if n != 1 else ''}; "
-               f"compare it with the 50% chance rate and its 95% interval.")
-    # accuracy/correct/total: the names upstream's dashboards read (its worker wrote others).
+               f"Big/Small accuracy from {n} resolved AI prediction{plural}; "
+               f"compare it with the 50% chance rate and its 95% interval."
+               if "overall_accuracy_percentage" in body else
+               f"Record of {n} resolved AI prediction{plural}, per market against its chance "
+               f"rate.")
+    # accuracy/correct/total: the names upstream's dashboards read (its worker wrote others);
+    # a family without a single right/wrong call (crash: probabilities) has none.
     return jsonify({**body, "status": status, "message": message,
-                    "accuracy": body["overall_accuracy_percentage"],
-                    "correct": body["correct_predictions"],
+                    "accuracy": body.get("overall_accuracy_percentage"),
+                    "correct": body.get("correct_predictions"),
                     "total": n})
 
 
