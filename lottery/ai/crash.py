@@ -48,7 +48,7 @@ _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL | re.IGNORECASE)
 
 
 def parse_answer(text: str | None) -> Answer:
-    """Return the answer in `text` (one JSON object, optionally in a code fence), or raise InvalidAnswer."""
+    """Return the answer in `text` (one JSON object, maybe fenced), or raise InvalidAnswer."""
     if text is None or not str(text).strip():
         raise InvalidAnswer("empty answer")
     body = str(text).strip()

@@ -79,7 +79,7 @@ _POWERS = np.arange(STREAK_BUCKETS, dtype=float)
 
 
 def geometric_buckets(p: np.ndarray) -> np.ndarray:
-    """Return rows [P(S=1..49), P(S>=50)] of geometric streaks with end chances p (as geometric_streak)."""
+    """Return rows [P(S=1..49), P(S>=50)] of geometric streaks of end chances p (geometric_streak)."""
     alive = (1 - p)[:, None] ** _POWERS  # P(S > k) for k = 0..49
     out = alive * p[:, None]
     out[:, -1] = alive[:, -1]
@@ -143,7 +143,7 @@ class Batched:
         return batch
 
     def predict_batch(self, cents: np.ndarray) -> Batch:
-        """Return the chunk's predictions and advance the state past it (the default: one by one)."""
+        """Return the chunk's predictions and advance the state past it (default: one by one)."""
         reach, runs, buckets = [], [], []
         for c in cents.tolist():
             call = self.predict()

@@ -146,7 +146,7 @@ class EnginePredictor(Batched):
 
     @staticmethod
     def _signals_batch(xs: np.ndarray, long_mean: np.ndarray, long_var: np.ndarray) -> np.ndarray:
-        """Return the mixed signal of full windows (rows of the last 2*MEDIUM ln X), as signals()."""
+        """Return the mixed signal of full windows (rows of the last 2*MEDIUM ln X): signals()."""
         sd = np.sqrt(long_var)
         sd = np.where(sd == 0, 1.0, sd)
         last = xs[:, -MEDIUM:]

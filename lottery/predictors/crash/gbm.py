@@ -41,7 +41,7 @@ _C2, _C10 = 200, 1000
 
 
 def _kth_last(positions: np.ndarray, counts: np.ndarray, t: np.ndarray, k: int) -> np.ndarray:
-    """Return the index of the k-th last hit before each t inside the look-back (else t-LOOKBACK-1)."""
+    """Return the index of the k-th last hit before each t in the look-back (else t-LOOKBACK-1)."""
     j = counts - k
     pos = np.where(j >= 0, positions[np.maximum(j, 0)] if len(positions) else -1, -1)
     floor = t - LOOKBACK - 1
@@ -68,7 +68,8 @@ def features(h: np.ndarray, t0: int, t1: int) -> np.ndarray:
     t = np.arange(t0, t1)
     # ln X as whole thousandths: sums are exact, so a row does not depend on where the
     # buffer it is cut from starts.
-    lq = np.rint(1000 * np.log(np.minimum(h[t0 - LOOKBACK:t1 - 1], LQ_CAP) / 100.0)).astype(np.int64)
+    seen = np.minimum(h[t0 - LOOKBACK:t1 - 1], LQ_CAP)
+    lq = np.rint(1000 * np.log(seen / 100.0)).astype(np.int64)
     off = t0 - LOOKBACK  # h index of lq[0]
     c_lq = np.concatenate(([0], np.cumsum(lq)))
     hit2 = h[off:t1 - 1] >= _C2
@@ -93,7 +94,7 @@ def features(h: np.ndarray, t0: int, t1: int) -> np.ndarray:
 
 
 class GbmPredictor(Batched):
-    """Histogram gradient boosting on lagged streak features, walk-forward, refitted every REFIT rounds."""
+    """Histogram gradient boosting on lagged streak features, walk-forward, refitted every REFIT."""
 
     name, probabilistic = "gbm", True
 
