@@ -164,7 +164,8 @@ def test_parser_refuses_non_multipliers(raw):
         Crash().parse_outcome(raw)
 
 
-@given(st.text().filter(lambda t: crash._NUMBER.fullmatch(t.strip()) is None or not t.isascii()))
+@given(st.text().filter(lambda t: crash._NUMBER.fullmatch(t.strip()) is None
+                      or not t.strip().isascii()))
 def test_parser_refuses_text_that_is_not_a_plain_decimal(text):
     with pytest.raises(ValueError):
         to_cents(text)
