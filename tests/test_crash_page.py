@@ -257,3 +257,19 @@ def test_manual_entry_export_and_new_session(site, tab):
     wait_ready(page, "crash-rounds")
     expect(session.locator('[data-field="summary"]')).to_contain_text("from round 5001")
     expect(session.locator('[data-field="summary"]')).to_contain_text("0 rounds")
+
+
+def test_nav_links_each_followed_familys_board(settings, app_factory):
+    import re
+
+    client = app_factory(settings.with_(games=("WinGo_1M", "Crash", "Powerball"))).test_client()
+    html = client.get("/?game=Crash").get_data(as_text=True)
+    nav = re.search(r'<nav class="nav".*?</nav>', html, re.S).group(0)
+    assert re.findall(r'data-board="(\w+)"', nav) == ["crash", "pick"]
+    # On the crash board its own link is the current page, not "Live board".
+    assert re.findall(r'<a [^>]*aria-current="page"[^>]*>([^<]+)</a>', nav) == ["Crash"]
+    assert 'href="/?game=Crash"' in nav
+    html = client.get("/?game=WinGo_1M").get_data(as_text=True)
+    assert re.findall(r'<a [^>]*aria-current="page"[^>]*>([^<]+)</a>', html) == ["Live board"]
+    wingo_only = app_factory(settings.with_(games=("WinGo_1M",))).test_client()
+    assert "data-board" not in wingo_only.get("/").get_data(as_text=True)
