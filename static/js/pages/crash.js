@@ -10,13 +10,14 @@ import { prediction, record, rounds, streaks } from "../panels/crash.js";
 const q = `game=${encodeURIComponent(game)}`;
 const panel = (name) => document.querySelector(`[data-panel="${name}"]`);
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const sessionRoot = panel("crash-session");
 const sessionSay = sayer(field(sessionRoot, "message"));
 const session = new Session(game, (ses) => {
   const c = ses.counts();
   const since = new Date(ses.state.started_at).toLocaleTimeString();
   field(sessionRoot, "summary").textContent = `Since ${since}${ses.state.from_round ? ` (from round ${ses.state.from_round})` : ""}: ` +
-    `${c.rounds} rounds, ${c.predictions} predictions, ${c.entered} entered by hand.`;
+    `${plural(c.rounds, "round")}, ${plural(c.predictions, "prediction")}, ${c.entered} entered by hand.`;
 });
 session.onChange(session);
 
