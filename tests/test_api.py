@@ -217,14 +217,15 @@ def test_each_page_offers_only_the_games_it_can_show(settings, app_factory):
         return (re.findall(r'<option value="([^"]+)"', html),
                 re.search(r'<option value="([^"]+)" selected', html).group(1))
 
-    assert offered("/?game=Powerball") == (["WinGo_1M", "Powerball"], "Powerball")
-    # Crash has no board yet: the board shows the default game rather than WinGo's panels
-    # filled with nothing.
-    assert offered("/?game=Crash") == (["WinGo_1M", "Powerball"], "WinGo_1M")
-    for path in ("/fairness?game=Crash", "/mixpred/?game=Powerball"):
-        assert offered(path) == (["WinGo_1M"], "WinGo_1M"), path
+    assert offered("/?game=Powerball") == (["WinGo_1M", "Crash", "Powerball"], "Powerball")
+    assert offered("/?game=Crash") == (["WinGo_1M", "Crash", "Powerball"], "Crash")
+    assert offered("/fairness?game=Crash") == (["WinGo_1M", "Crash"], "Crash")
+    assert offered("/fairness?game=Powerball") == (["WinGo_1M", "Crash"], "WinGo_1M")
+    assert offered("/mixpred/?game=Crash") == (["WinGo_1M"], "WinGo_1M")
     # The simulator shows crash (its cash-out strategies), not Powerball.
     assert offered("/simulator?game=Powerball") == (["WinGo_1M", "Crash"], "WinGo_1M")
     assert offered("/simulator?game=Crash") == (["WinGo_1M", "Crash"], "Crash")
+    only_pick = app_factory(settings.with_(games=("Powerball",))).test_client()
+    assert only_pick.get("/fairness").status_code == 404
     only_crash = app_factory(settings.with_(games=("Crash",))).test_client()
-    assert only_crash.get("/").status_code == 404
+    assert only_crash.get("/").status_code == 200 and only_crash.get("/mixpred/").status_code == 404

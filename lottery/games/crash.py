@@ -586,8 +586,8 @@ class Crash(Game):
     ai_path = "lottery.ai.crash:ADAPTER"
     default_bet = "2x"
     sim_sessions_path = "lottery.sim.crash_sessions:RULES"
-    # Until the crash board lands, the simulator is the one shared page that shows crash.
-    page = PageConfig(template="simulator.html", title="Crash", pages=("simulator",))
+    page = PageConfig(template="crash.html", title="Crash", pages=("board", "simulator", "fairness"),
+                      config_path="lottery.web.crash_pages:page_config")
 
     @property
     def profile(self) -> Profile:

@@ -62,11 +62,25 @@ def _chosen_game(games: list[str]) -> str:
     return DEFAULT_GAME if DEFAULT_GAME in games else games[0]
 
 
+def family_boards() -> list[tuple[str, str, str]]:
+    """Return (game, title, family) of each followed family's board beside the default one's."""
+    games = get_settings().games
+    home = get_game(DEFAULT_GAME if DEFAULT_GAME in games else games[0]).family
+    seen, out = {home}, []
+    for code in games:
+        game = get_game(code)
+        if game.page is not None and "board" in game.page.pages and game.family not in seen:
+            seen.add(game.family)
+            out.append((code, game.page.title, game.family))
+    return out
+
+
 def _render(page: str, title: str, template: str | None = None):
     games = _shown_games(page)
     code = _chosen_game(games)
     return render_template(template or get_game(code).page.template, title=title, pages=PAGES,
-                           config=page_config(code, games), game=code, games=games)
+                           config=page_config(code, games), game=code, games=games,
+                           boards=family_boards(), family=get_game(code).family)
 
 
 @bp.get("/")
