@@ -1,8 +1,12 @@
 """/api/prediction under the gunicorn config vs a constant-body endpoint in the same server.
 
-Run: python bench/prediction_api.py [--seconds 8] [--connections 64]
+Run: python bench/prediction_api.py [--seconds 5] [--rounds 3] [--connections 64]
 Needs `wrk` (Debian: apt-get install wrk). Targets: throughput ratio >= 0.9 and
-p99 <= 1.5x the ceiling's. Both gunicorn worker classes are measured side by side.
+p99 <= 1.5x the ceiling's; gevent's /api/prediction p99 <= 1.5x gthread's.
+Both gunicorn worker classes run at once and are loaded in turn, round after
+round (the order alternates), so both see the same background load; figures
+are medians over the rounds, and the gevent/gthread p99 ratio is the median of
+the per-round ratios.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -59,9 +64,37 @@ def visibility_ms(base: str, r, trials: int = 40) -> list[float]:
     return out
 
 
+CLASSES = (("gevent", []), ("gthread", ["--threads", "8"]))
+PATHS = ("/bench/constant", "/api/prediction")
+
+
+def start_server(worker_class: str, extra: list[str], url: str, body_size: int):
+    """Start gunicorn with the production config and the bench app; return (process, base URL)."""
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": url, "PORT": str(port),
+           "BENCH_BODY_SIZE": str(body_size), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+         "--worker-class", worker_class, *extra, "bench.prediction_app:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(base + "/api/prediction").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)  # gunicorn is booting
+    return proc, base
+
+
+def median(values):
+    return statistics.median(values)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connections", type=int, default=64)
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -71,43 +104,44 @@ def main() -> None:
         settings = Settings.from_env({}, dotenv=False).with_(redis_url=url, sim_secret="bench")
         Worker(settings, r, build_source(settings, r)).step("WinGo_1M")
         body_size = len(r.get("latest_prediction_data"))
-        print(f"report size {body_size} bytes; {args.connections} connections, {args.seconds} s each")
-        for worker_class, extra in (("gevent", []), ("gthread", ["--threads", "8"])):
-            port = free_port()
-            env = {**os.environ, "REDIS_URL": url, "PORT": str(port),
-                   "BENCH_BODY_SIZE": str(body_size), "PYTHONPATH": str(ROOT)}
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                 "--worker-class", worker_class, *extra, "bench.prediction_app:app"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                base = f"http://127.0.0.1:{port}"
-                for _ in range(200):
-                    try:
-                        if httpx.get(base + "/api/prediction").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.1)  # gunicorn is booting
-                results = {}
-                # Alternate the order so neither side always runs on a warmer server.
-                for path in ("/bench/constant", "/api/prediction", "/api/prediction",
-                             "/bench/constant"):
-                    rps, p99 = wrk(base + path, args.seconds, args.connections)
-                    results.setdefault(path, []).append((rps, p99))
-                c_rps = sum(x[0] for x in results["/bench/constant"]) / 2
-                c_p99 = sum(x[1] for x in results["/bench/constant"]) / 2
-                p_rps = sum(x[0] for x in results["/api/prediction"]) / 2
-                p_p99 = sum(x[1] for x in results["/api/prediction"]) / 2
+        print(f"report size {body_size} bytes; {args.connections} connections, "
+              f"{args.rounds} rounds of {args.seconds} s per class and path")
+        servers = {}
+        try:
+            for worker_class, extra in CLASSES:
+                servers[worker_class] = start_server(worker_class, extra, url, body_size)
+            # results[class][path] = [(req/s, p99 ms) per round]
+            results = {c: {p: [] for p in PATHS} for c in servers}
+            for i in range(args.rounds):
+                order = list(servers) if i % 2 == 0 else list(reversed(servers))
+                paths = PATHS if i % 2 == 0 else PATHS[::-1]
+                for worker_class in order:
+                    for path in paths:
+                        results[worker_class][path].append(
+                            wrk(servers[worker_class][1] + path, args.seconds, args.connections))
+            for worker_class, (_, base) in servers.items():
                 vis = visibility_ms(base, r)
                 print(f"{worker_class:8s} new report visible to clients (6 GETs in a row, new "
                       f"connections): p50 {percentile(vis, 50):.1f} ms, p99 {percentile(vis, 99):.1f} ms, "
                       f"max {max(vis):.1f} ms (target <= 100 ms)")
+            for worker_class, by_path in results.items():
+                c_rps = median([x[0] for x in by_path["/bench/constant"]])
+                c_p99 = median([x[1] for x in by_path["/bench/constant"]])
+                p_rps = median([x[0] for x in by_path["/api/prediction"]])
+                p_p99 = median([x[1] for x in by_path["/api/prediction"]])
                 print(f"{worker_class:8s} ceiling {c_rps:8.0f} req/s p99 {c_p99:6.1f} ms | "
                       f"/api/prediction {p_rps:8.0f} req/s p99 {p_p99:6.1f} ms | "
                       f"throughput ratio {p_rps / c_rps:.2f} (target >= 0.9), "
                       f"p99 ratio {p_p99 / c_p99:.2f} (target <= 1.5)")
-            finally:
+            ratios = [g[1] / t[1] for g, t in zip(results["gevent"]["/api/prediction"],
+                                                  results["gthread"]["/api/prediction"])]
+            print(f"gevent/gthread /api/prediction p99, per round: "
+                  f"{', '.join(f'{x:.2f}' for x in ratios)}; median {median(ratios):.2f} "
+                  f"(target <= 1.5)")
+        finally:
+            for proc, _ in servers.values():
                 proc.terminate()
+            for proc, _ in servers.values():
                 proc.wait(20)
 
 

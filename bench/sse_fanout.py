@@ -94,9 +94,12 @@ def worker_pids(master: int, n: int, timeout: float = 20.0) -> list[int]:
 def start_gunicorn(worker_class: str, url: str, clients: int, data_dir: str, workers: int):
     port = free_port()
     conf = Path(data_dir) / "gunicorn_bench.conf.py"
+    # The production worker hooks that matter here (gunicorn.conf.py's post_worker_init).
     conf.write_text("def post_worker_init(worker):\n"
+                    "    from lottery.web.serve import freeze_boot_objects\n"
                     "    from lottery.web.stream import end_streams_on_shutdown\n"
-                    "    end_streams_on_shutdown(worker)\n")
+                    "    end_streams_on_shutdown(worker)\n"
+                    "    freeze_boot_objects()\n")
     cmd = [sys.executable, "-m", "gunicorn", "-c", str(conf), "-k", worker_class, "-w", str(workers),
            "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5", "--log-level", "warning",
            "--no-control-socket"]

@@ -145,6 +145,41 @@ def test_gunicorn_binds_web_host_answers_its_own_errors_as_json_and_has_no_contr
         proc.wait(30)
 
 
+# -- item 16: a full collection in a busy gevent worker paused all of its connections at once
+def test_freeze_boot_objects_keeps_them_out_of_collections_and_still_collects_new_garbage():
+    import gc
+
+    from lottery.web.serve import freeze_boot_objects
+
+    booted = {"app": object()}  # stands for what a worker allocated while booting
+    try:
+        frozen = freeze_boot_objects()
+        assert frozen > 1000 and gc.get_freeze_count() == frozen
+        assert not any(o is booted for o in gc.get_objects())  # no collection walks it now
+        cycle = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.collect() >= 1  # garbage made after booting is still freed
+    finally:
+        gc.unfreeze()
+
+
+def test_gunicorn_workers_freeze_what_booting_allocated(monkeypatch):
+    import runpy
+    import types
+
+    from lottery.web import errors, monitoring, serve, stream
+
+    calls = []
+    monkeypatch.setattr(stream, "end_streams_on_shutdown", lambda worker: calls.append("streams"))
+    monkeypatch.setattr(errors, "install_gunicorn_json_errors", lambda: calls.append("errors"))
+    monkeypatch.setattr(monitoring, "start_sampler", lambda app: calls.append("sampler"))
+    monkeypatch.setattr(serve, "freeze_boot_objects", lambda: calls.append("freeze"))
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    conf["post_worker_init"](types.SimpleNamespace(wsgi=None))
+    assert calls[-1] == "freeze"  # after everything the hooks load
+
+
 def test_the_rate_limiter_runs_on_the_heavy_endpoints_only(settings, r, monkeypatch):
     # Its hooks cost about 0.2 ms a request: the polled endpoints must not pay them.
     from flask import request
