@@ -68,10 +68,9 @@ def post_worker_init(worker):
     """End open event streams at once on shutdown; answer gunicorn's own errors as JSON;
     sample this worker's CPU and memory for /metrics from the start.
 
-    Last, freeze what booting allocated: gevent's p99 at saturation was ~4x
-    gthread's, and full garbage collections over those objects (one pause holds
-    all of a gevent process's connections) were the part of it inside the
-    process (lottery.web.serve.freeze_boot_objects; figures in the README).
+    Last, freeze what booting allocated: every full collection walked it, and
+    under gevent that pause holds all of the process's connections at once
+    (lottery.web.serve.freeze_boot_objects; figures in the README).
     """
     from lottery.web.errors import install_gunicorn_json_errors
     from lottery.web.monitoring import start_sampler
@@ -85,12 +84,14 @@ def post_worker_init(worker):
 
 
 def post_request(worker, req, environ, resp):
-    """Under gevent, yield after each request so keep-alive connections share the worker.
+    """Under gevent, serve each keep-alive connection's next request in turn with the others.
 
-    Without it a greenlet that finds its client's next request already buffered
-    keeps the loop, and other connections wait: p99 was ~0.7 s at saturation.
+    Without a turn a greenlet that finds its client's next request already
+    buffered keeps the loop (p99 ~0.7 s at saturation); with gevent.sleep(0) as
+    the turn, quick clients still went round again before ready ones (p99 4-7x
+    gthread's): lottery.web.serve.await_next_request waits through the event loop.
     """
-    if worker_class == "gevent":
-        import gevent
+    if worker.cfg.worker_class_str == "gevent":  # the class actually running (-k overrides)
+        from lottery.web.serve import await_next_request
 
-        gevent.sleep(0)
+        await_next_request(worker, req, environ, resp)

@@ -180,6 +180,69 @@ def test_gunicorn_workers_freeze_what_booting_allocated(monkeypatch):
     assert calls[-1] == "freeze"  # after everything the hooks load
 
 
+def _gunicorn_gevent(redis_url, tmp_path, *args):
+    """Start gunicorn with the production config, one gevent worker; return (process, port)."""
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": redis_url, "PORT": str(port), "WEB_HOST": "127.0.0.1",
+           "HOME": str(tmp_path), "LOTTERY_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
+                             "-k", "gevent", "-w", "1", *args, "app:app"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code in (200, 503):
+                return proc, port
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)  # gunicorn is still starting
+
+
+def _read_responses(sock, count: int, timeout: float) -> bytes:
+    """Read until `count` complete responses to /health arrived (or the server closed)."""
+    sock.settimeout(timeout)
+    data = b""
+    while data.count(b"HTTP/1.1 ") < count or not data.rstrip().endswith(b"}"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_gevent_keep_alive_turns_pipelined_requests_close_and_idle_timeout(redis_url, tmp_path):
+    import socket
+
+    proc, port = _gunicorn_gevent(redis_url, tmp_path, "--keep-alive", "2")
+    request = b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n"
+    try:
+        # Kept alive: a second request on the same connection is answered.
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(request)
+            assert _read_responses(s, 1, 5).startswith(b"HTTP/1.1 ")
+            s.sendall(request)
+            assert _read_responses(s, 1, 5).startswith(b"HTTP/1.1 ")
+            # Idle past keep-alive (2 s here): the server ends the connection, not 2 s later.
+            started = time.monotonic()
+            s.settimeout(5)
+            assert s.recv(1) == b"" and time.monotonic() - started < 3.5
+        # Two requests in one write: the second is already read, yet answered at once.
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(request * 2)
+            assert _read_responses(s, 2, 3).count(b"HTTP/1.1 ") == 2
+        # Connection: close is answered and closed without waiting for keep-alive.
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            started = time.monotonic()
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            body = _read_responses(s, 1, 5)
+            assert body.startswith(b"HTTP/1.1 ") and s.recv(1) == b""
+            assert time.monotonic() - started < 0.9
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 def test_the_rate_limiter_runs_on_the_heavy_endpoints_only(settings, r, monkeypatch):
     # Its hooks cost about 0.2 ms a request: the polled endpoints must not pay them.
     from flask import request
