@@ -44,8 +44,9 @@ def await_next_request(worker, req, environ, resp) -> None:
     from gevent.socket import wait_read
 
     sock = environ.get("gunicorn.socket") if environ else None
-    if resp is None or sock is None or resp.should_close():
-        return  # gunicorn closes this connection now
+    if resp is None or sock is None or resp.status is None or resp.should_close():
+        # gunicorn closes this connection now, or the app took the socket over (/ws).
+        return
     if req.unreader.buf.getbuffer().nbytes:
         gevent.sleep(0)  # the client pipelined its next request: it is read already
         return
