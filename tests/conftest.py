@@ -16,6 +16,7 @@ import pytest
 import redis
 from hypothesis import settings as hypothesis_settings
 
+from fake_telegram import FakeTelegram
 from lottery.config import Settings
 from lottery.store.embedded import EmbeddedRedis
 
@@ -155,3 +156,10 @@ def tab(browser, request):
         page.close()
     errors = [e for page in opened for e in page.errors]
     assert errors == [], errors
+
+
+@pytest.fixture
+def fake():
+    """A fake Telegram Bot API on 127.0.0.1 for one test."""
+    with FakeTelegram() as server:
+        yield server

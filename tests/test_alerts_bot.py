@@ -9,11 +9,17 @@ from lottery.bot import chats
 from lottery.games import get_game
 from lottery.sources.base import Draw
 from lottery.store import draws
-from test_bot import arun, clock, fake, make_app, running  # noqa: F401 (fixtures)
+from clock import FakeClock
+from test_bot import START, arun, make_app, running
 
 
 @pytest.fixture
-def bot_settings(settings, fake):  # noqa: F811
+def clock():
+    return FakeClock(START)
+
+
+@pytest.fixture
+def bot_settings(settings, fake):
     return settings.with_(telegram_bot_token=fake.token, telegram_api_base_url=fake.base_url,
                           games=("WinGo_1M", "Crash"), alert_drought_rounds=(40,))
 
@@ -25,7 +31,7 @@ def drought(r, n: int) -> None:
     draws.add_draws(r, game, rounds, 1000)
 
 
-def test_a_chat_subscribes_gets_alerts_and_unsubscribes(r, fake, bot_settings, clock):  # noqa: F811
+def test_a_chat_subscribes_gets_alerts_and_unsubscribes(r, fake, bot_settings, clock):
     async def scenario():
         async with running(make_app(bot_settings, clock)) as app:
             svc = app.bot_data["service"]

@@ -21,7 +21,7 @@ from redis.retry import Retry
 from telegram.ext import AIORateLimiter
 
 from clock import FakeClock
-from fake_telegram import FORBIDDEN, FakeTelegram, error, too_many
+from fake_telegram import FORBIDDEN, error, too_many
 from httpfake import Reply
 from lottery import keys
 from lottery.reports import wingo as report
@@ -44,12 +44,6 @@ START = datetime(2026, 3, 1, 12, 0, 30, tzinfo=timezone.utc)
 def arun(coro, timeout: float = 40.0):
     """Run one async scenario with an overall time limit."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-@pytest.fixture
-def fake():
-    with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 import pytest
 
 from clock import FakeClock
-from fake_telegram import FakeTelegram
 from lottery.bot import pick_texts
 from lottery.games import Draw, get_game
 from lottery.games.pick import POWERBALL
@@ -16,12 +15,6 @@ from lottery.worker import Worker, build_source
 from test_bot import arun, make_app, running
 
 START = datetime(2026, 1, 6, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def fake():
-    with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture
