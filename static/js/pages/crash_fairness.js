@@ -5,34 +5,13 @@
 //   SHA-256(round hash bytes) = the previous round's hash; walking it `position` times
 //   reaches the chain's published final hash.
 
-import { field, game, getJSON, h, initChrome, replace, setText } from "../core.js";
+import { field, h, initChrome, replace, setText } from "../core.js";
+import { fromHex, hex, mountLookup } from "../fairness_lookup.js";
 
 initChrome();
 const root = document.querySelector('[data-panel="fairness"]');
-const form = field(root, "form");
-const input = field(root, "issue");
-const note = root.querySelector(".panel-state");
-const result = field(root, "result");
-const ROUND = /^[0-9]{1,12}$/;
 const HASH = /^[0-9a-f]{64}$/i;
 const WALK_MAX = 200000; // steps to the final hash the browser walks (a chain is 100,000 rounds)
-
-function show(state, text) {
-  note.hidden = !text;
-  note.dataset.state = state;
-  note.textContent = text || "";
-  root.setAttribute("aria-busy", state === "loading" ? "true" : "false");
-}
-
-function hex(bytes) {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function fromHex(text) {
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i += 1) out[i] = parseInt(text.substr(2 * i, 2), 16);
-  return out;
-}
 
 // The v2 formula in exact integers (BigInt): the result in whole cents.
 export async function crashCents(roundHash, salt) {
@@ -103,25 +82,7 @@ async function browserCheck(proof) {
   root.dataset.browser = ok ? "verified" : "mismatch";
 }
 
-async function lookup(issue) {
-  result.hidden = true;
-  delete root.dataset.browser;
-  if (!ROUND.test(issue)) {
-    show("error", "A round is a whole number, e.g. 1234.");
-    return;
-  }
-  show("loading", "Looking up the proof…");
-  history.replaceState(null, "", `?game=${encodeURIComponent(game)}&issue=${encodeURIComponent(issue)}`);
-  let proof;
-  try {
-    proof = await getJSON(`/api/fairness/${encodeURIComponent(issue)}?game=${encodeURIComponent(game)}`);
-  } catch (err) {
-    show("error", err.message);
-    return;
-  }
-  show("ready", "");
-  result.hidden = false;
-  root.dataset.status = proof.status;
+async function render(proof) {
   setText(root, "formula", proof.formula);
   setText(root, "commitment", proof.commitment);
   replace(field(root, "browser-check"));
@@ -150,27 +111,10 @@ async function lookup(issue) {
   }
 }
 
-form.addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  lookup(input.value.trim());
+mountLookup(root, {
+  pattern: /^[0-9]{1,12}$/,
+  invalid: "A round is a whole number, e.g. 1234.",
+  empty: "No rounds stored yet.",
+  reset: () => { delete root.dataset.browser; },
+  render,
 });
-
-root.querySelector('[data-action="latest"]').addEventListener("click", async () => {
-  try {
-    const page = await getJSON(`/api/history?game=${encodeURIComponent(game)}&per_page=1`);
-    if (!page.items || !page.items.length) {
-      show("unavailable", "No rounds stored yet.");
-      return;
-    }
-    input.value = page.items[0].issue;
-    lookup(input.value);
-  } catch (err) {
-    show("error", err.message);
-  }
-});
-
-const wanted = new URLSearchParams(location.search).get("issue");
-if (wanted) {
-  input.value = wanted;
-  lookup(wanted.trim());
-}
