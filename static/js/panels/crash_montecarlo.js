@@ -1,8 +1,9 @@
 // Monte Carlo of a crash cash-out strategy: probability of ruin, profit quantiles and the
 // measured return per unit staked with its 99% interval next to 0.99 - which no strategy changes.
 
-import { describeError, field, fmtNumber, game, interval, pct, replace, sayer } from "../core.js";
-import { ratio, readStrategy, runJob, stat, strategyFields } from "./crash_strategy.js";
+import { field, fmtNumber, game, interval, pct, replace, sayer } from "../core.js";
+import { runFromForm, stat } from "../sim_common.js";
+import { ratio, readStrategy, strategyPicker } from "./crash_strategy.js";
 
 export default {
   name: "crash-montecarlo",
@@ -11,7 +12,6 @@ export default {
   mount(root) {
     const form = field(root, "form");
     const say = sayer(field(root, "form-msg"));
-    let built = false;
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const v = (name) => Number(form.elements[name].value);
@@ -21,20 +21,9 @@ export default {
         say("Fill in positive numbers for the wallet, sessions and rounds.", "bad");
         return;
       }
-      const button = form.querySelector("button");
-      button.disabled = true;
-      root.setAttribute("aria-busy", "true");
-      say("Running…");
-      let res;
-      try {
-        res = await runJob(`/api/simulator/montecarlo?game=${encodeURIComponent(game)}`, body);
-      } catch (err) {
-        say(describeError(err, "The Monte Carlo study"), "bad");
-        return;
-      } finally {
-        button.disabled = false;
-        root.setAttribute("aria-busy", "false");
-      }
+      const res = await runFromForm(root, form, say, { url: `/api/simulator/montecarlo?game=${encodeURIComponent(game)}`, body,
+        running: "Running…", what: "The Monte Carlo study" });
+      if (!res) return;
       const ruin = res.probability_of_ruin || {};
       const rpu = res.return_per_unit || {};
       const honest = res.honesty || {};
@@ -52,12 +41,6 @@ export default {
       field(root, "result").hidden = false;
       say(`Done: ${body.sessions.toLocaleString()} sessions of ${body.rounds.toLocaleString()} rounds.`, "good");
     });
-    return {
-      render({ strategies }) {
-        if (built) return;
-        strategyFields(field(root, "strategy"), strategies);
-        built = true;
-      },
-    };
+    return strategyPicker(root);
   },
 };

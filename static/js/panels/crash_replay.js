@@ -1,9 +1,10 @@
 // Replay of a hash chain: the rounds a round hash (or a chain's seed) gives, verified link by
 // link, and a cash-out strategy's paper balance over them.
 
-import { describeError, field, fmtNumber, game, h, replace, sayer } from "../core.js";
+import { field, fmtNumber, game, h, replace, sayer } from "../core.js";
 import { lineChart } from "../charts.js";
-import { ratio, readStrategy, runJob, stat, strategyFields } from "./crash_strategy.js";
+import { runFromForm, stat } from "../sim_common.js";
+import { ratio, readStrategy, strategyPicker } from "./crash_strategy.js";
 
 export default {
   name: "crash-replay",
@@ -12,7 +13,6 @@ export default {
   mount(root) {
     const form = field(root, "form");
     const say = sayer(field(root, "form-msg"));
-    let built = false;
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const text = form.elements.chain.value.trim();
@@ -26,18 +26,9 @@ export default {
       if (/^[0-9a-fA-F]{64}$/.test(text)) body.hash = text; else body.seed = text;
       const salt = form.elements.salt.value.trim();
       if (salt) body.salt = salt;
-      const button = form.querySelector("button");
-      button.disabled = true;
-      say("Replaying…");
-      let res;
-      try {
-        res = await runJob(`/api/simulator/replay?game=${encodeURIComponent(game)}`, body);
-      } catch (err) {
-        say(describeError(err, "The replay"), "bad");
-        return;
-      } finally {
-        button.disabled = false;
-      }
+      const res = await runFromForm(root, form, say, { url: `/api/simulator/replay?game=${encodeURIComponent(game)}`, body,
+        running: "Replaying…", what: "The replay", busy: false });
+      if (!res) return;
       const r = res.result || {};
       const reach = (res.rounds || {}).reach || {};
       replace(field(root, "summary"),
@@ -56,12 +47,6 @@ export default {
       field(root, "result").hidden = false;
       say("Done.", "good");
     });
-    return {
-      render({ strategies }) {
-        if (built) return;
-        strategyFields(field(root, "strategy"), strategies);
-        built = true;
-      },
-    };
+    return strategyPicker(root);
   },
 };

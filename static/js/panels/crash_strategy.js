@@ -1,11 +1,7 @@
 // Crash cash-out strategies in forms: the fields of each strategy come from the server's
-// catalogue (/api/simulator/strategies), so the page never re-implements the rules. Also
-// the queued-job client shared by the Monte Carlo and replay panels.
+// catalogue (/api/simulator/strategies), so the page never re-implements the rules.
 
-import { ApiError, h, sendJSON } from "../core.js";
-
-const POLL_MS = 200;
-const JOB_DEADLINE_MS = 120000;
+import { field, h } from "../core.js";
 
 // One select of strategies and, per strategy, its parameter inputs (only the chosen
 // strategy's are shown and sent).
@@ -42,27 +38,18 @@ export function readStrategy(container) {
   return body;
 }
 
-// Queue a simulator job (202 + result_url) and poll until it is done.
-export async function runJob(url, body) {
-  const job = await sendJSON("POST", url, body);
-  const deadline = Date.now() + JOB_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    const state = await sendJSON("GET", job.result_url);
-    if (state.status === "done") return state.result;
-    if (state.status === "failed") {
-      const err = state.error || {};
-      throw new ApiError(400, err.error || "job_failed", err.message || "The job failed.");
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  throw new ApiError(0, "timeout", "The simulator worker did not finish in time.");
-}
-
-export function stat(label, value, key) {
-  // One box per label and value, so the grid can never put a label over another value.
-  return h("div", { class: "stat" }, h("dt", { text: label }), h("dd", { dataset: key ? { field: key } : {}, text: value }));
-}
-
 export function ratio(x) {
   return typeof x === "number" ? x.toFixed(4) : "—";
+}
+
+// A panel's render that builds its strategy form once, from the first catalogue it gets.
+export function strategyPicker(root) {
+  let built = false;
+  return {
+    render({ strategies }) {
+      if (built) return;
+      strategyFields(field(root, "strategy"), strategies);
+      built = true;
+    },
+  };
 }

@@ -2,34 +2,11 @@
 // fan chart of bankroll quantiles. Each fan point is a study of that many rounds (same
 // sessions and seed), i.e. the distribution of the bankroll after that many rounds.
 
-import { ApiError, describeError, field, fmtNumber, h, interval, pct, replace, sendJSON, sayer } from "../core.js";
+import { describeError, field, fmtNumber, interval, pct, replace, sayer } from "../core.js";
 import { fanChart } from "../charts.js";
+import { runJob, stat } from "../sim_common.js";
 
 const POINTS = 8;
-const POLL_MS = 200;
-const JOB_DEADLINE_MS = 120000;
-
-// The server queues the study for the simulator worker (202 + result_url); poll for it.
-async function runStudy(body) {
-  const job = await sendJSON("POST", "/api/simulator/montecarlo", body);
-  const deadline = Date.now() + JOB_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    const state = await sendJSON("GET", job.result_url);
-    if (state.status === "done") return state.result;
-    if (state.status === "failed") {
-      const err = state.error || {};
-      throw new ApiError(400, err.error || "job_failed", err.message || "The study failed.");
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  throw new ApiError(0, "timeout", "The simulator worker did not finish the study in time.");
-}
-
-function stat(label, value, key) {
-  // One box per label and value, so the grid can never put a label over another value.
-  return h("div", { class: "stat" }, h("dt", { text: label }), h("dd", { dataset: key ? { field: key } : {}, text: value }));
-}
-
 export default {
   name: "montecarlo",
   title: "The Monte Carlo study",
@@ -59,7 +36,7 @@ export default {
       try {
         for (const [i, h_] of horizons.entries()) {
           say(`Running… ${i + 1} of ${horizons.length}`);
-          points.push({ rounds: h_, study: await runStudy({ ...body, rounds: h_ }) });
+          points.push({ rounds: h_, study: await runJob("/api/simulator/montecarlo", { ...body, rounds: h_ }, "study") });
         }
       } catch (err) {
         say(describeError(err, "The Monte Carlo study"), "bad");

@@ -1,17 +1,12 @@
 // The live paper session: wallet figures and balance chart, and the admin form that
 // starts or stops a session (the three upstream strategies: colour, Big/Small, number).
 
-import { adminToken, bindTokenForm, describeError, field, fmtNumber, game, h, interval, pct, replace, sendJSON, sayer } from "../core.js";
-import { lineChart } from "../charts.js";
+import { bindTokenForm, field, fmtNumber, interval, pct, replace, sayer } from "../core.js";
+import { balanceChart, sessionControls, sessionHeader, stat } from "../sim_common.js";
 
 const TARGET_FIELDS = { color_bet_strategy: "target_color", big_small_bet_strategy: "target_side", number_bet_strategy: "target_number" };
 
 const STRATEGY_NAMES = { color_bet_strategy: "Colour", big_small_bet_strategy: "Big/Small", number_bet_strategy: "Number" };
-
-function stat(label, value, key) {
-  // One box per label and value, so the grid can never put a label over another value.
-  return h("div", { class: "stat" }, h("dt", { text: label }), h("dd", { dataset: key ? { field: key } : {}, text: value }));
-}
 
 function readForm(form) {
   const body = {};
@@ -54,26 +49,7 @@ export default {
     };
     form.addEventListener("change", checkProgressions);
     checkProgressions();
-    const send = async (action, body) => {
-      const token = adminToken();
-      if (!token) {
-        say("Enter the admin token first: starting and stopping sessions needs it.", "bad");
-        return;
-      }
-      const buttons = form.querySelectorAll("button");
-      buttons.forEach((b) => { b.disabled = true; });
-      say(action === "start" ? "Starting…" : "Stopping…");
-      try {
-        const reply = await sendJSON("POST", `/api/simulator/${action}?game=${encodeURIComponent(game)}`, body, { token });
-        say(reply.message || "Done.", reply.status === "queued" ? "" : "good");
-        board.refresh("status", 0);
-        board.refresh("history", 0);
-      } catch (err) {
-        say(describeError(err, "The simulator"), "bad");
-      } finally {
-        buttons.forEach((b) => { b.disabled = false; });
-      }
-    };
+    const start = sessionControls(root, board, { form, say, current: () => current, lock: true });
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const body = readForm(form);
@@ -85,33 +61,15 @@ export default {
         say("Tick at least one strategy.", "bad");
         return;
       }
-      send("start", body);
-    });
-    root.querySelector('[data-action="stop"]').addEventListener("click", () => {
-      if (!current || !current.is_running) {
-        say("No session is running.", "bad");
-        return;
-      }
-      send("stop", { session_id: current.session_id });
+      start(body);
     });
     return {
       render({ status, history }) {
-        const stateTag = field(root, "sim-state");
         const wallet = field(root, "wallet");
-        const worker = status.worker && status.worker.alive ? "" : " (the simulator worker is not running)";
-        if (status.status !== "success" || !status.state) {
-          current = null;
-          stateTag.textContent = `no session${worker}`;
-          stateTag.className = "tag neutral";
-          replace(wallet, stat("Status", status.message || "No session yet."));
-          replace(field(root, "balance-chart"));
-          return;
-        }
-        const s = status.state;
+        const s = sessionHeader(root, status);
         current = s;
+        if (!s) return;
         root.dataset.session = s.session_id;
-        stateTag.textContent = (s.is_running ? "running" : `stopped${s.stop_reason ? `: ${s.stop_reason_text || s.stop_reason}` : ""}`) + worker;
-        stateTag.className = `tag ${s.is_running ? "good" : "neutral"}`;
         const perf = s.performance_metrics || {};
         const stats = s.session_stats || {};
         replace(wallet,
@@ -132,10 +90,7 @@ export default {
           }
         }
         const rows = history && history.status === "success" ? history.rounds || [] : [];
-        const balances = rows.filter((row) => typeof row.wallet_after === "number").map((row) => row.wallet_after).reverse();
-        replace(field(root, "balance-chart"), balances.length
-          ? lineChart([s.initial_wallet, ...balances], { baseline: s.initial_wallet, label: "Paper balance after each settled round" })
-          : h("p", { class: "small muted", text: "The balance chart starts with the first settled draw." }));
+        balanceChart(root, s, rows, "draw");
       },
     };
   },
