@@ -1,9 +1,17 @@
-"""Headless Chromium for the page tests: a tab that records page and console errors."""
+"""Headless Chromium for the page tests: a tab that records page and console errors, and
+the app served on 127.0.0.1 for it to load."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import redis
 from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from conftest import join_thread
+from lottery.sim.worker import SimulatorWorker
+from lottery.web import create_app, stream
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -41,3 +49,36 @@ def panel(page, name):
 
 def wait_ready(page, name):
     expect(panel(page, name)).to_have_attribute("data-state", "ready")
+
+
+class AppSite:
+    """The app served on 127.0.0.1 from a thread, with a simulator worker when started."""
+
+    sim_worker = None
+
+    def serve(self, settings, redis_url):
+        """Create the app and serve it on a free port of 127.0.0.1."""
+        self.app = create_app(settings, redis.Redis.from_url(redis_url))
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def start_simulator_worker(self, settings, redis_url, *, beat=False):
+        """Run a simulator worker on a thread (beat: alive before its loop begins)."""
+        self.sim_worker = SimulatorWorker(settings, redis.Redis.from_url(redis_url),
+                                          redis.Redis.from_url(redis_url))
+        if beat:
+            self.sim_worker.beat(force=True)
+        self.sim_thread = threading.Thread(target=self.sim_worker.run, daemon=True)
+        self.sim_thread.start()
+
+    def close(self):
+        """Stop the simulator worker, the app's streams and cache, and the server."""
+        if self.sim_worker is not None:
+            self.sim_worker.request_stop()
+            join_thread(self.sim_thread, 10)
+        stream.shutdown(self.app)
+        self.app.extensions["lottery"]["prediction_cache"].stop()
+        self.server.shutdown()
+        self.server.server_close()

@@ -9,20 +9,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from datetime import UTC, datetime
 
 import pytest
 import redis
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from clock import FakeClock
 from conftest import ADMIN_TOKEN
 from lottery.store import draws
-from lottery.web import create_app, stream
 from lottery.worker import Worker, build_source
-from pages import panel
+from pages import AppSite, panel
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +27,7 @@ PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
 WIDTHS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
 
-class CrashSite:
+class CrashSite(AppSite):
     """The app on 127.0.0.1 following WinGo and Crash; the crash feed stepped by hand."""
 
     def __init__(self, settings, redis_url):
@@ -43,11 +40,7 @@ class CrashSite:
         for _ in range(60):
             self.worker.step("Crash")
             self.clock.advance(5)
-        self.app = create_app(self.settings, redis.Redis.from_url(redis_url))
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve(self.settings, redis_url)
 
     def latest(self) -> dict:
         return draws.recent_draws(self.r, "Crash", 1)[0]
@@ -61,12 +54,6 @@ class CrashSite:
             if self.latest()["issue"] != before:
                 return self.latest()
         raise AssertionError("no round ended in 400 s of feed time")
-
-    def close(self):
-        stream.shutdown(self.app)
-        self.app.extensions["lottery"]["prediction_cache"].stop()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

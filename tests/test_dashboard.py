@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import UTC, datetime
 
 import pytest
 import redis
 from clock import FakeClock
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from conftest import join_thread
-from pages import panel, wait_ready
+from pages import AppSite, panel, wait_ready
 from lottery import keys
 from lottery.ai import store as ai_store
 from lottery.events import publish_event
 from lottery.games import get_game
-from lottery.sim.worker import SimulatorWorker
 from lottery.store import predictions
-from lottery.web import create_app, stream
+from lottery.web import stream
 from lottery.worker import Worker, build_source
 
 pytestmark = pytest.mark.browser
@@ -33,20 +29,15 @@ TOKEN = "test-admin-token"  # the `settings` fixture's admin token
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 
 
-class LiveSite:
+class LiveSite(AppSite):
     """The app served on 127.0.0.1 with a draw worker on a fast, injected clock."""
 
     def __init__(self, settings, redis_url):
         self.r = redis.Redis.from_url(redis_url)
-        self.app = create_app(settings.with_(sse_heartbeat=1.0), redis.Redis.from_url(redis_url))
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve(settings.with_(sse_heartbeat=1.0), redis_url)
         self.clock = FakeClock(datetime.now(UTC))
         self.worker = Worker(settings, self.r, build_source(settings, self.r), clock=self.clock)
         self.worker.step(GAME.code)  # back-fills the history and predicts the open issue
-        self.sim_worker = None
 
     def step(self) -> str:
         """Move one period on: the worker settles a draw and predicts the next issue."""
@@ -57,21 +48,6 @@ class LiveSite:
 
     def report(self) -> dict:
         return json.loads(predictions.read_report(self.r, GAME.code))
-
-    def start_simulator_worker(self, settings, redis_url):
-        self.sim_worker = SimulatorWorker(settings, redis.Redis.from_url(redis_url),
-                                          redis.Redis.from_url(redis_url))
-        self.sim_thread = threading.Thread(target=self.sim_worker.run, daemon=True)
-        self.sim_thread.start()
-
-    def close(self):
-        if self.sim_worker is not None:
-            self.sim_worker.request_stop()
-            join_thread(self.sim_thread, 10)
-        stream.shutdown(self.app)
-        self.app.extensions["lottery"]["prediction_cache"].stop()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -3,22 +3,18 @@ paper session, a Monte Carlo study and a chain replay, each with the honest stat
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 import redis
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from conftest import ADMIN_HEADERS, join_thread
-from pages import panel, wait_ready
+from conftest import ADMIN_HEADERS
+from pages import AppSite, panel, wait_ready
 from lottery.events import publish_event
 from lottery.games import get_game
 from lottery.sim.crash_strategies import NO_EDGE
-from lottery.sim.worker import SimulatorWorker
 from lottery.sources.base import Draw
 from lottery.store import draws
-from lottery.web import create_app, stream
 
 pytestmark = pytest.mark.browser
 
@@ -27,34 +23,19 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
-class CrashSite:
+class CrashSite(AppSite):
     """The app on 127.0.0.1 with a simulator worker; rounds are stored and announced by hand."""
 
     def __init__(self, settings, redis_url):
         settings = settings.with_(games=("WinGo_1M", "Crash"), simulator_ack_timeout=5.0)
         self.r = redis.Redis.from_url(redis_url)
-        self.app = create_app(settings, redis.Redis.from_url(redis_url))
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.sim = SimulatorWorker(settings, redis.Redis.from_url(redis_url),
-                                   redis.Redis.from_url(redis_url))
-        self.sim.beat(force=True)
-        self.sim_thread = threading.Thread(target=self.sim.run, daemon=True)
-        self.sim_thread.start()
+        self.serve(settings, redis_url)
+        self.start_simulator_worker(settings, redis_url, beat=True)
 
     def play(self, n: int, x: float) -> None:
         d = Draw(GAME.code, str(n), x, source="test")
         draws.add_draws(self.r, GAME, [d], 10_000)
         publish_event(self.r, "draw", GAME.code, {"issue": str(n), **d.to_record(GAME)})
-
-    def close(self):
-        self.sim.request_stop()
-        join_thread(self.sim_thread, 10)
-        stream.shutdown(self.app)
-        self.app.extensions["lottery"]["prediction_cache"].stop()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -79,7 +60,7 @@ def with_session(site) -> None:
                ["state"]["last_simulated_issue"] != str(n)):
             deadline -= 1
             assert deadline > 0
-            site.sim.stop_event.wait(0.05)
+            site.sim_worker.stop_event.wait(0.05)
 
 
 @pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
