@@ -37,6 +37,20 @@ FRAME = re.compile(rb"id: (\d+-\d+)\nevent: (\w+)\ndata: (\{.*?\})\n\n")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def joined(chunks: list[tuple[float, bytes]]) -> tuple[bytes, list[tuple[int, float]]]:
+    """Return the bytes a client received and (bytes so far, arrival time) per chunk."""
+    buffer, arrivals = b"", []
+    for at, data in chunks:
+        buffer += data
+        arrivals.append((len(buffer), at))
+    return buffer, arrivals
+
+
+def arrival(arrivals: list[tuple[int, float]], end: int) -> float:
+    """Return when the byte before offset `end` arrived."""
+    return next(t for size, t in arrivals if size >= end)
+
+
 class SSEClient(asyncio.Protocol):
     """One stream; records (arrival time, bytes) and nothing else while the bench runs."""
 
@@ -62,15 +76,13 @@ class SSEClient(asyncio.Protocol):
 
     def events(self) -> list[tuple[str, float]]:
         """Return (event id, latency in ms) for each `draw` event received."""
-        out, buffer, arrivals = [], b"", []
-        for at, data in self.chunks:
-            buffer += data
-            arrivals.append((len(buffer), at))
+        out = []
+        buffer, arrivals = joined(self.chunks)
         for m in FRAME.finditer(buffer):
             if m.group(2) != b"draw":
                 continue
             end = m.end()
-            at = next(t for size, t in arrivals if size >= end)
+            at = arrival(arrivals, end)
             sent = json.loads(m.group(3))["ts"]
             out.append((m.group(1).decode(), (at - sent) * 1000))
         return out
@@ -127,6 +139,80 @@ async def wait_port(port: int, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.05)
 
 
+def rss_total(pids: list[int]) -> float:
+    return sum(rss_mb(pid) for pid in pids)
+
+
+def cpu_total(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+async def warm_up(port: int, requests: int) -> None:
+    """Wait until the workers answer: they import the app after the port is bound."""
+    loop = asyncio.get_running_loop()
+    for _ in range(requests):
+        await loop.run_in_executor(None, lambda: urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/health", timeout=30).read())
+
+
+async def connect_clients(factory, path: str, port: int, n: int, after_first_batch=None) -> list:
+    """Open n clients in batches that each wait for their hellos: the web's Redis pool
+    holds 50 connections and each connect reads the stream tail once."""
+    loop = asyncio.get_running_loop()
+    clients = []
+    for start in range(0, n, 25):
+        batch = []
+        for _ in range(min(25, n - start)):
+            hello = loop.create_future()
+            _, proto = await loop.create_connection(lambda h=hello: factory(path, h), "127.0.0.1", port)
+            clients.append(proto)
+            batch.append(hello)
+        await asyncio.wait_for(asyncio.gather(*batch), 30)
+        if start == 0 and after_first_batch is not None:
+            after_first_batch()
+    return clients
+
+
+async def publish_paced(r, clients, args, payload) -> tuple[list[str], float]:
+    """Publish args.events draw events args.interval apart and wait (bounded) until the last
+    one reached every client; return the event ids and the wall time taken."""
+    published: list[str] = []
+
+    def publisher():
+        for i in range(args.events):
+            published.append(publish_event(r, "draw", "WinGo_1M", payload(i)))
+            time.sleep(args.interval)  # the paced publishing is what is measured
+
+    thread = threading.Thread(target=publisher)
+    t0 = time.perf_counter()
+    thread.start()
+    while thread.is_alive():
+        await asyncio.sleep(0.05)
+    last = published[-1].encode()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if all(c.chunks and last in c.chunks[-1][1] for c in clients):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
+    return published, time.perf_counter() - t0
+
+
+def tally(clients, published: list[str]) -> dict:
+    """Latency p50/p99/max and delivery counts: complete = every event once, in order."""
+    latencies, complete, duplicates = [], 0, 0
+    for c in clients:
+        got = c.events()
+        ids = [i for i, _ in got]
+        duplicates += len(ids) - len(set(ids))
+        complete += ids == published
+        latencies.extend(ms for _, ms in got)
+    deliveries = len(latencies)
+    return {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+            "max": max(latencies) if latencies else float("nan"), "deliveries": deliveries,
+            "complete": complete, "duplicates": duplicates}
+
+
 async def run_class(worker_class: str, url: str, args) -> dict:
     import tempfile
 
@@ -136,60 +222,20 @@ async def run_class(worker_class: str, url: str, args) -> dict:
         try:
             await wait_port(port)
             pids = worker_pids(proc.pid, args.workers)
-
-            def rss() -> float:
-                return sum(rss_mb(pid) for pid in pids)
-
-            def cpu_total() -> float:
-                return sum(cpu_seconds(pid) for pid in pids)
-
-            loop = asyncio.get_running_loop()
-            # Workers import the app after the port is bound: wait until they answer.
-            for _ in range(2 * args.workers):
-                await loop.run_in_executor(None, lambda: urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/health", timeout=30).read())
-            rss_idle = rss()
-            clients: list[SSEClient] = []
+            await warm_up(port, 2 * args.workers)
+            rss_idle = rss_total(pids)
+            warm = []
             connect_t0 = time.perf_counter()
-            # Connect in batches that each wait for their hellos: the web's Redis pool holds
-            # 50 connections and each connect reads the stream tail once.
-            for start in range(0, args.clients, 25):
-                batch = []
-                for _ in range(min(25, args.clients - start)):
-                    hello = loop.create_future()
-                    _, proto = await loop.create_connection(
-                        lambda h=hello: SSEClient("/api/stream?game=WinGo_1M", h), "127.0.0.1", port)
-                    clients.append(proto)
-                    batch.append(hello)
-                await asyncio.wait_for(asyncio.gather(*batch), 30)
-                if start == 0:
-                    rss_warm = rss()  # after the first requests loaded everything lazy
+            # rss_warm: after the first requests loaded everything lazy
+            clients = await connect_clients(SSEClient, "/api/stream?game=WinGo_1M", port, args.clients,
+                                            lambda: warm.append(rss_total(pids)))
+            rss_warm = warm[0]
             connect_s = time.perf_counter() - connect_t0
-            rss_clients = rss()
-            cpu0 = cpu_total()
-            published: list[str] = []
-
-            def publisher():
-                for i in range(args.events):
-                    published.append(publish_event(r, "draw", "WinGo_1M", {"seq": i}))
-                    time.sleep(args.interval)  # the paced publishing is what is measured
-
-            thread = threading.Thread(target=publisher)
-            t0 = time.perf_counter()
-            thread.start()
-            while thread.is_alive():
-                await asyncio.sleep(0.05)
-            # Let the last event reach everyone (bounded wait).
-            expected = set(published)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                if all(c.chunks and published[-1].encode() in c.chunks[-1][1] for c in clients):
-                    break
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(0.1)
-            wall = time.perf_counter() - t0
-            cpu = cpu_total() - cpu0
-            rss_end = rss()
+            rss_clients = rss_total(pids)
+            cpu0 = cpu_total(pids)
+            published, wall = await publish_paced(r, clients, args, lambda i: {"seq": i})
+            cpu = cpu_total(pids) - cpu0
+            rss_end = rss_total(pids)
         finally:
             proc.terminate()
             try:
@@ -198,22 +244,13 @@ async def run_class(worker_class: str, url: str, args) -> dict:
                 proc.kill()
         for c in clients:
             c.transport.close()
-    latencies, complete, duplicates = [], 0, 0
-    for c in clients:
-        got = c.events()
-        ids = [i for i, _ in got]
-        duplicates += len(ids) - len(set(ids))
-        complete += set(ids) == expected and ids == published
-        latencies.extend(ms for _, ms in got)
-    deliveries = len(latencies)
+    counts = tally(clients, published)
     return {
         "class": worker_class, "clients": len(clients), "events": len(published),
-        "connect_s": connect_s, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-        "max": max(latencies) if latencies else float("nan"), "deliveries": deliveries,
-        "complete": complete, "duplicates": duplicates,
+        "connect_s": connect_s, **counts,
         "rss_idle": rss_idle, "rss_warm": rss_warm, "rss_clients": rss_clients, "rss_end": rss_end,
         "cpu_s": cpu, "wall_s": wall,
-        "cpu_us_per_delivery": 1e6 * cpu / deliveries if deliveries else float("nan"),
+        "cpu_us_per_delivery": 1e6 * cpu / counts["deliveries"] if counts["deliveries"] else float("nan"),
     }
 
 

@@ -20,13 +20,12 @@ import json
 import os
 import resource
 import tempfile
-import threading
 import time
-import urllib.request
 
 import redis
-from _common import embedded_redis, percentile, rss_mb
-from sse_fanout import SSEClient, cpu_seconds, start_gunicorn, wait_port, worker_pids
+from _common import embedded_redis
+from sse_fanout import (SSEClient, arrival, connect_clients, cpu_total, joined, publish_paced, rss_total,
+                        start_gunicorn, tally, wait_port, warm_up, worker_pids)
 
 from lottery.events import publish_event
 
@@ -57,10 +56,7 @@ class WSClient(asyncio.Protocol):
 
     def events(self) -> list[tuple[str, float]]:
         """Return (event id, latency in ms) for each `draw` event received."""
-        buffer, arrivals = b"", []
-        for at, data in self.chunks:
-            buffer += data
-            arrivals.append((len(buffer), at))
+        buffer, arrivals = joined(self.chunks)
         pos = buffer.index(b"\r\n\r\n") + 4  # after the 101 response
         out = []
         while pos + 2 <= len(buffer):
@@ -76,75 +72,29 @@ class WSClient(asyncio.Protocol):
             if opcode == 1:  # text: one event (server frames are never masked)
                 event = json.loads(buffer[pos + head:end])
                 if event.get("type") == "draw":
-                    at = next(t for n, t in arrivals if n >= end)
+                    at = arrival(arrivals, end)
                     out.append((event["id"], (at - event["ts"]) * 1000))
             pos = end
         return out
 
 
 async def run_kind(kind: str, port: int, r, pids: list[int], args) -> dict:
-    loop = asyncio.get_running_loop()
-
-    def rss() -> float:
-        return sum(rss_mb(pid) for pid in pids)
-
-    def cpu_total() -> float:
-        return sum(cpu_seconds(pid) for pid in pids)
-
     factory, path = ((SSEClient, "/api/stream?game=WinGo_1M") if kind == "sse"
                      else (WSClient, "/ws?game=WinGo_1M"))
-    rss_before = rss()
-    clients = []
+    rss_before = rss_total(pids)
     connect_t0 = time.perf_counter()
-    # Batches that wait for their hellos: each connect reads the stream tail once.
-    for start in range(0, args.clients, 25):
-        batch = []
-        for _ in range(min(25, args.clients - start)):
-            hello = loop.create_future()
-            _, proto = await loop.create_connection(lambda h=hello: factory(path, h),
-                                                    "127.0.0.1", port)
-            clients.append(proto)
-            batch.append(hello)
-        await asyncio.wait_for(asyncio.gather(*batch), 30)
+    clients = await connect_clients(factory, path, port, args.clients)
     connect_s = time.perf_counter() - connect_t0
-    rss_clients = rss()
-    cpu0 = cpu_total()
-    published: list[str] = []
-
-    def publisher():
-        for i in range(args.events):
-            published.append(publish_event(r, "draw", "WinGo_1M", {"seq": i, "kind": kind}))
-            time.sleep(args.interval)  # the paced publishing is what is measured
-
-    thread = threading.Thread(target=publisher)
-    t0 = time.perf_counter()
-    thread.start()
-    while thread.is_alive():
-        await asyncio.sleep(0.05)
-    last = published[-1].encode()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:  # let the last event reach everyone (bounded)
-        if all(c.chunks and last in c.chunks[-1][1] for c in clients):
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.1)
-    wall = time.perf_counter() - t0
-    cpu = cpu_total() - cpu0
+    rss_clients = rss_total(pids)
+    cpu0 = cpu_total(pids)
+    published, wall = await publish_paced(r, clients, args, lambda i: {"seq": i, "kind": kind})
+    cpu = cpu_total(pids) - cpu0
     for c in clients:
         c.transport.close()
-    latencies, complete, duplicates = [], 0, 0
-    for c in clients:
-        got = c.events()
-        ids = [i for i, _ in got]
-        duplicates += len(ids) - len(set(ids))
-        complete += ids == published
-        latencies.extend(ms for _, ms in got)
-    deliveries = len(latencies)
-    return {"kind": kind, "clients": len(clients), "connect_s": connect_s,
-            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-            "max": max(latencies) if latencies else float("nan"), "deliveries": deliveries,
-            "complete": complete, "duplicates": duplicates, "rss_before": rss_before,
-            "rss_clients": rss_clients, "cpu_s": cpu, "wall_s": wall,
+    counts = tally(clients, published)
+    deliveries = counts["deliveries"]
+    return {"kind": kind, "clients": len(clients), "connect_s": connect_s, **counts,
+            "rss_before": rss_before, "rss_clients": rss_clients, "cpu_s": cpu, "wall_s": wall,
             "cpu_us": 1e6 * cpu / deliveries if deliveries else float("nan")}
 
 
@@ -155,10 +105,7 @@ async def run(url: str, args) -> list[dict]:
         try:
             await wait_port(port)
             pids = worker_pids(proc.pid, 1)
-            loop = asyncio.get_running_loop()
-            for _ in range(2):  # the worker imports the app after the port is bound
-                await loop.run_in_executor(None, lambda: urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/health", timeout=30).read())
+            await warm_up(port, 2)
             results = []
             for kind in args.order.split(","):
                 results.append(await run_kind(kind.strip(), port, r, pids, args))
