@@ -428,6 +428,12 @@ def frame_data(frame: bytes) -> bytes:
     return frame[frame.index(b"\ndata: ") + 7:-2]
 
 
+# The query parameters /api/stream and /ws share in the OpenAPI document.
+GAME_PARAM = {"name": "game", "in": "query", "required": False,
+              "description": "only events of this game (and game-less ones); default all",
+              "schema": {"type": "string", "enum": sorted(GAMES)}}
+EVENT_ID_SCHEMA = {"type": "string", "pattern": r"^\d+-\d+$"}
+
 OPENAPI_PATHS: dict = {
     "/api/stream": {
         "get": {
@@ -440,14 +446,11 @@ OPENAPI_PATHS: dict = {
                 "to be replayed every stored event after that id before live ones. "
                 "Comment lines are heartbeats."),
             "parameters": [
-                {"name": "game", "in": "query", "required": False,
-                 "description": "only events of this game (and game-less ones); default all",
-                 "schema": {"type": "string", "enum": sorted(GAMES)}},
+                GAME_PARAM,
                 {"name": "last_event_id", "in": "query", "required": False,
-                 "description": "same as the Last-Event-ID header",
-                 "schema": {"type": "string", "pattern": r"^\d+-\d+$"}},
+                 "description": "same as the Last-Event-ID header", "schema": EVENT_ID_SCHEMA},
                 {"name": "Last-Event-ID", "in": "header", "required": False,
-                 "schema": {"type": "string", "pattern": r"^\d+-\d+$"}},
+                 "schema": EVENT_ID_SCHEMA},
             ],
             "responses": {
                 "200": {"description": "an endless event stream",

@@ -19,10 +19,9 @@ import json
 from flask import Blueprint, g
 from flask_sock import Sock
 
-from lottery.games import GAMES
 from lottery.web.context import get_redis, get_settings
-from lottery.web.stream import (frame_data, get_hub, live_batches, opening, requested_game,
-                                requested_last_id)
+from lottery.web.stream import (EVENT_ID_SCHEMA, GAME_PARAM, frame_data, get_hub, live_batches,
+                                opening, requested_game, requested_last_id)
 
 bp = Blueprint("ws", __name__)
 sock = Sock()
@@ -115,12 +114,10 @@ OPENAPI_PATHS: dict = {
                 "seconds; it closes with code 1001 when it ends streams (reconnect with "
                 "`?last_event_id=`). Messages from the client are ignored."),
             "parameters": [
-                {"name": "game", "in": "query", "required": False,
-                 "description": "only events of this game (and game-less ones); default all",
-                 "schema": {"type": "string", "enum": sorted(GAMES)}},
+                GAME_PARAM,
                 {"name": "last_event_id", "in": "query", "required": False,
                  "description": "replay the stored events after this id first",
-                 "schema": {"type": "string", "pattern": r"^\d+-\d+$"}},
+                 "schema": EVENT_ID_SCHEMA},
             ],
             "responses": {
                 "101": {"description": "switching protocols: the WebSocket is open"},
