@@ -3,6 +3,7 @@
 Streams are read in a background thread into a queue, so tests wait on events
 (queue.get with a timeout) instead of sleeping.
 """
+import contextlib
 import http.client
 import json
 import os
@@ -291,6 +292,31 @@ def test_openapi_documents_the_stream(app):
     assert {p["name"] for p in get["parameters"]} >= {"game", "last_event_id", "Last-Event-ID"}
 
 
+@contextlib.contextmanager
+def gunicorn(args: list[str], env: dict):
+    """Run the app under gunicorn with args; yield (process, connections to close after)."""
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", *args, "lottery.web.wsgi:app"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    conns = []
+    try:
+        yield proc, conns
+    finally:
+        for conn in conns:
+            conn.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def assert_stops_gracefully(proc, ended) -> None:
+    """SIGTERM ends the open streams at once (ended() says they did) instead of waiting 30 s."""
+    started = time.monotonic()
+    proc.terminate()
+    assert ended()
+    assert proc.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
+
+
 def test_stream_under_gunicorn_gevent_worker_and_sigterm_ends_streams(redis_url, r, tmp_path):
     port = free_port()
     conf = tmp_path / "gunicorn_test.conf.py"
@@ -299,13 +325,9 @@ def test_stream_under_gunicorn_gevent_worker_and_sigterm_ends_streams(redis_url,
                     "    end_streams_on_shutdown(worker)\n")
     env = {**os.environ, "REDIS_URL": redis_url, "LOTTERY_DATA_DIR": str(tmp_path),
            "SSE_HEARTBEAT": "30", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(conf), "-k", "gevent", "-w", "1",
-         "-b", f"127.0.0.1:{port}", "--worker-connections", "100", "--graceful-timeout", "30", "--no-control-socket",
-         "lottery.web.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    conns = []
-    try:
+    with gunicorn(["-c", str(conf), "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{port}",
+                   "--worker-connections", "100", "--graceful-timeout", "30", "--no-control-socket"],
+                  env) as (proc, conns):
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -331,15 +353,4 @@ def test_stream_under_gunicorn_gevent_worker_and_sigterm_ends_streams(redis_url,
         for reader in readers:
             assert reader.events(1)[0]["id"] == event_id
         # A graceful stop ends the open streams at once instead of waiting 30 s for them.
-        started = time.monotonic()
-        proc.terminate()
-        for reader in readers:
-            assert reader.ended.wait(10)
-        assert proc.wait(timeout=10) == 0
-        assert time.monotonic() - started < 10
-    finally:
-        for conn in conns:
-            conn.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        assert_stops_gracefully(proc, lambda: all(reader.ended.wait(10) for reader in readers))

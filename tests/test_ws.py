@@ -7,8 +7,6 @@ worker (as deployed). Receives block with a timeout; nothing sleeps.
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ from conftest import close_app
 from lottery.events import publish_event
 from lottery.store.embedded import free_port
 from lottery.web import create_app, stream
-from test_stream import open_stream
+from test_stream import assert_stops_gracefully, gunicorn, open_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -215,12 +213,8 @@ def test_ws_under_gunicorn_gevent_worker_and_sigterm_ends_them(redis_url, r, tmp
            "SSE_HEARTBEAT": "30", "PYTHONPATH": str(ROOT), "PORT": str(port),
            "WEB_HOST": "127.0.0.1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
     # The project's own gunicorn.conf.py: its hooks are what a deploy runs.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "-w", "1",
-         "--graceful-timeout", "30", "lottery.web.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    conns = []
-    try:
+    with gunicorn(["-c", str(ROOT / "gunicorn.conf.py"), "-w", "1", "--graceful-timeout", "30"],
+                  env) as (proc, conns):
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -249,18 +243,12 @@ def test_ws_under_gunicorn_gevent_worker_and_sigterm_ends_them(redis_url, r, tmp
         for conn in conns:
             assert [recv_json(conn)["id"] for _ in big] == big
         # A graceful stop ends the sockets at once (code 1001) instead of waiting 30 s.
-        started = time.monotonic()
-        proc.terminate()
-        for conn in conns:
-            opcode, frame = conn.recv_data_frame(True)
-            assert opcode == websocket.ABNF.OPCODE_CLOSE
-            assert int.from_bytes(frame.data[:2], "big") == 1001
-        assert proc.wait(timeout=10) == 0
-        assert time.monotonic() - started < 10
-    finally:
-        for conn in conns:
-            conn.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        def closed_going_away():
+            for conn in conns:
+                opcode, frame = conn.recv_data_frame(True)
+                assert opcode == websocket.ABNF.OPCODE_CLOSE
+                assert int.from_bytes(frame.data[:2], "big") == 1001
+            return True
+
+        assert_stops_gracefully(proc, closed_going_away)
 
