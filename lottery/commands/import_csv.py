@@ -70,10 +70,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not draws:
         print("import-csv: no good rows; nothing stored", file=sys.stderr)
         return 1
-    url = resolve_redis_url(settings)
+    url = _redis_url(settings)
     if not url:
-        print("import-csv: REDIS_URL is not set and no local server is running; set REDIS_URL "
-              "or start `python -m lottery up` first", file=sys.stderr)
         return 2
     r = connect(url)
     conflicts: list = []
@@ -93,9 +91,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             scores.forget_replay(r, game.code)  # the worker replays the new history
         kept = draw_store.count_present(r, game.code, [d.issue for d in stored])
     except redis.RedisError as exc:
-        print(f"import-csv: Redis at {redact_url(url)} failed: {type(exc).__name__}",
-              file=sys.stderr)
-        return 2
+        return _redis_failed(url, exc)
     finally:
         r.close()
     new = len(stored)
@@ -109,6 +105,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{game.code}: {len(conflicts)} rows refused: their period already has a result "
               f"under another issue number (first: {conflicts[0].issue})", file=sys.stderr)
     return 0
+
+
+def _redis_url(settings: Settings) -> str | None:
+    """Return the Redis URL to import into, or None after saying why there is none."""
+    url = resolve_redis_url(settings)
+    if not url:
+        print("import-csv: REDIS_URL is not set and no local server is running; set REDIS_URL "
+              "or start `python -m lottery up` first", file=sys.stderr)
+    return url
+
+
+def _redis_failed(url: str, exc: redis.RedisError) -> int:
+    """Say that Redis failed (without the URL's credentials); return the exit status."""
+    print(f"import-csv: Redis at {redact_url(url)} failed: {type(exc).__name__}", file=sys.stderr)
+    return 2
 
 
 def _run_pick(args: argparse.Namespace, settings: Settings, game) -> int:
@@ -132,10 +143,8 @@ def _run_pick(args: argparse.Namespace, settings: Settings, game) -> int:
             print(f"import-csv: cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
                   file=sys.stderr)
             return 2
-    url = resolve_redis_url(settings)
+    url = _redis_url(settings)
     if not url:
-        print("import-csv: REDIS_URL is not set and no local server is running; set REDIS_URL "
-              "or start `python -m lottery up` first", file=sys.stderr)
         return 2
     r = connect(url)
     now = datetime.now(timezone.utc)
@@ -180,9 +189,7 @@ def _run_pick(args: argparse.Namespace, settings: Settings, game) -> int:
         if out["added"]:
             scores.forget_replay(r, game.code)
     except redis.RedisError as exc:
-        print(f"import-csv: Redis at {redact_url(url)} failed: {type(exc).__name__}",
-              file=sys.stderr)
-        return 2
+        return _redis_failed(url, exc)
     finally:
         r.close()
     print(f"{game.code}: version {out['version']} (sha256 {out['hash'][:16]}): {out['rows']} rows "
