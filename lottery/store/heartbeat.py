@@ -36,33 +36,35 @@ def clear(r, process: str, process_id: str) -> None:
         pass  # stopping anyway; the key expires on its own
 
 
-def read(r, processes=keys.PROCESSES) -> dict:
-    """Return {process: {"alive", "last_beat_age_s"?}} for the known processes."""
+def _beats(r, processes) -> tuple[float, list]:
+    """Return the time now and (process, its last beat or None) for each process."""
     pipe = r.pipeline(transaction=False)
     for name in processes:
         pipe.get(keys.heartbeat(name))
     now = time.time()
+    return now, [(name, None if raw is None else json.loads(raw))
+                 for name, raw in zip(processes, pipe.execute())]
+
+
+def read(r, processes=keys.PROCESSES) -> dict:
+    """Return {process: {"alive", "last_beat_age_s"?}} for the known processes."""
+    now, beats = _beats(r, processes)
     out = {}
-    for name, raw in zip(processes, pipe.execute()):
-        if raw is None:
+    for name, beat_ in beats:
+        if beat_ is None:
             out[name] = {"alive": False}
         else:
-            out[name] = {"alive": True,
-                         "last_beat_age_s": round(now - json.loads(raw).get("at", now), 1)}
+            out[name] = {"alive": True, "last_beat_age_s": round(now - beat_.get("at", now), 1)}
     return out
 
 
 def figures(r, processes=keys.PROCESSES) -> dict:
     """Return {process: {pid, cpu_s, cpu_percent, rss_mb, beat_age_s}} for each live process."""
-    pipe = r.pipeline(transaction=False)
-    for name in processes:
-        pipe.get(keys.heartbeat(name))
-    now = time.time()
+    now, beats = _beats(r, processes)
     out = {}
-    for name, raw in zip(processes, pipe.execute()):
-        if raw is None:
+    for name, beat_ in beats:
+        if beat_ is None:
             continue
-        beat_ = json.loads(raw)
         proc = beat_.get("proc")
         if isinstance(proc, dict):
             out[name] = {**proc, "beat_age_s": round(now - beat_.get("at", now), 1)}
