@@ -28,7 +28,7 @@ from lottery.games import Draw, Game
 from lottery.games.crash import get_profile, previous_hash, to_cents
 from lottery.sources.base import SourceError, make_draw
 from lottery.sources.http_source import (DRAWN_AT_FIELDS, MAX_PROBLEM_CHARS, HttpSource,
-                                         _follow, _Malformed, safe_url)
+                                         _follow, _Malformed, safe_url, unexpected)
 
 log = logging.getLogger("lottery.sources.crash_http")
 
@@ -136,9 +136,7 @@ class CrashHttpSource(HttpSource):
         except SourceError:
             raise
         except Exception as exc:  # the worker must only ever see SourceError
-            log.warning("%s %s: unexpected %s while fetching", game.code, safe_url(url),
-                        type(exc).__name__)
-            raise SourceError(f"{safe_url(url)}: {type(exc).__name__}") from exc
+            raise unexpected(log, game, url, exc) from exc
         high = game.issue_ordinal(until_issue) if until_issue else None
         return [d for d, _ in ordered
                 if (low is None or game.issue_ordinal(d.issue) > low)

@@ -117,6 +117,13 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+def unexpected(logger: logging.Logger, game: Game, url: str, exc: Exception) -> SourceError:
+    """Log an unexpected failure of a fetch and return the SourceError to raise instead."""
+    logger.warning("%s %s: unexpected %s while fetching", game.code, safe_url(url),
+                   type(exc).__name__)
+    return SourceError(f"{safe_url(url)}: {type(exc).__name__}")
+
+
 class HttpSource:
     """Draws from a JSON history endpoint (SOURCE_URL, may contain `{game}`)."""
 
@@ -203,9 +210,7 @@ class HttpSource:
         except SourceError:
             raise
         except Exception as exc:  # the worker must only ever see SourceError
-            log.warning("%s %s: unexpected %s while fetching", game.code, safe_url(url),
-                        type(exc).__name__)
-            raise SourceError(f"{safe_url(url)}: {type(exc).__name__}") from exc
+            raise unexpected(log, game, url, exc) from exc
 
     # -- HTTP with retries ------------------------------------------------------
     def _get_json(self, url: str) -> Any:
