@@ -25,19 +25,12 @@ import tenacity
 from lottery import alerts, keys
 from lottery.config import Settings
 from lottery.events import Listener
-from lottery.httputil import retry_after_seconds
+from lottery.httputil import Retryable, retryable, wait_retry_after
 from lottery.loop import StoppableLoop
 
 log = logging.getLogger("lottery.alerts")
 CHANNEL = "webhook"
 RETRY_AFTER_CAP = 60.0  # a receiver asking for a longer pause gets this alert dropped
-
-
-class _Retryable(Exception):
-    def __init__(self, status: int, retry_after: float | None):
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
 
 
 class WebhookSender:
@@ -65,8 +58,8 @@ class WebhookSender:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts)
             | tenacity.stop_before_delay(self.max_elapsed),
-            wait=self._wait,
-            retry=tenacity.retry_if_exception_type((httpx.TransportError, _Retryable)),
+            wait=wait_retry_after(self._backoff),
+            retry=tenacity.retry_if_exception_type((httpx.TransportError, Retryable)),
             before_sleep=lambda state: log.info(
                 "webhook #%d: attempt %d failed (%s); retrying in %.2f s", index,
                 state.attempt_number, _describe(state.outcome.exception()),
@@ -75,7 +68,7 @@ class WebhookSender:
         try:
             retrying(self._post_once, url, body)
             return True
-        except (httpx.TransportError, _Retryable) as exc:
+        except (httpx.TransportError, Retryable) as exc:
             log.warning("webhook #%d: alert dropped after %d attempt(s): %s", index,
                         retrying.statistics.get("attempt_number", self.attempts), _describe(exc))
         except _Refused as exc:
@@ -89,19 +82,13 @@ class WebhookSender:
         status = resp.status_code
         if 200 <= status < 300:
             return
-        if status == 429 or status >= 500:
-            wait = retry_after_seconds(resp.headers.get("Retry-After"))
-            if wait is not None and wait > RETRY_AFTER_CAP:
-                raise _Refused(f"HTTP {status}, asks to wait {wait:.0f} s "
+        again = retryable(status, resp.headers)
+        if again is not None:
+            if again.retry_after is not None and again.retry_after > RETRY_AFTER_CAP:
+                raise _Refused(f"HTTP {status}, asks to wait {again.retry_after:.0f} s "
                                f"(more than {RETRY_AFTER_CAP:.0f})")
-            raise _Retryable(status, wait)
+            raise again
         raise _Refused(f"HTTP {status} (not retried)")
-
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return exc.retry_after
-        return self._backoff(state)
 
 
 class _Refused(Exception):
@@ -110,7 +97,7 @@ class _Refused(Exception):
 
 def _describe(exc: BaseException | None) -> str:
     """Return a short reason without URLs (httpx's messages quote them)."""
-    if isinstance(exc, (_Retryable, _Refused)):
+    if isinstance(exc, (Retryable, _Refused)):
         return str(exc)
     return type(exc).__name__ if exc is not None else "unknown error"
 

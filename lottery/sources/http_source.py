@@ -24,7 +24,7 @@ import tenacity
 from lottery.config import Settings
 from lottery.games import Game
 from lottery.games.base import _load
-from lottery.httputil import retry_after_seconds
+from lottery.httputil import Retryable, retryable, wait_retry_after
 from lottery.sources.base import Draw, SourceError, make_draw
 
 log = logging.getLogger("lottery.sources.http")
@@ -39,15 +39,6 @@ MAX_PROBLEM_CHARS = 200
 
 class _Malformed(Exception):
     """A body that cannot be a history page (too large, not JSON)."""
-
-
-class _Retryable(Exception):
-    """An HTTP answer worth asking again for (429 or 5xx)."""
-
-    def __init__(self, status: int, retry_after: float | None = None):
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
 
 
 # -- pure parsing ------------------------------------------------------------------
@@ -224,15 +215,15 @@ class HttpSource:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts)
             | tenacity.stop_before_delay(self.max_elapsed),
-            wait=self._wait,
-            retry=tenacity.retry_if_exception_type((httpx.TransportError, _Retryable)),
+            wait=wait_retry_after(self._backoff),
+            retry=tenacity.retry_if_exception_type((httpx.TransportError, Retryable)),
             before_sleep=lambda state: self._log_retry(url, state),
             sleep=self._sleep,
             reraise=True,
         )
         try:
             return retrying(self._get_once, url)
-        except (httpx.TransportError, _Retryable) as exc:
+        except (httpx.TransportError, Retryable) as exc:
             attempts = retrying.statistics.get("attempt_number", self.attempts)
             log.warning("%s: giving up after %d attempt(s): %s", safe_url(url), attempts,
                         _describe(exc))
@@ -245,12 +236,12 @@ class HttpSource:
         started = time.monotonic()
         with self._client.stream("GET", url, headers=self._headers) as resp:
             status = resp.status_code
-            if status == 429 or status >= 500:
-                wait = retry_after_seconds(resp.headers.get("Retry-After"))
-                if wait is not None and wait > RETRY_AFTER_CAP:
+            again = retryable(status, resp.headers)
+            if again is not None:
+                if again.retry_after is not None and again.retry_after > RETRY_AFTER_CAP:
                     raise SourceError(f"{safe_url(url)}: HTTP {status}, server asks to wait "
-                                      f"{wait:.0f} s")
-                raise _Retryable(status, wait)
+                                      f"{again.retry_after:.0f} s")
+                raise again
             if not 200 <= status < 300:
                 raise SourceError(f"{safe_url(url)}: HTTP {status} (not retried)")
             body = bytearray()
@@ -263,12 +254,6 @@ class HttpSource:
                     raise httpx.ReadTimeout("body took too long")
             return bytes(body)
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return exc.retry_after
-        return self._backoff(state)
-
     def _log_retry(self, url: str, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         log.info("%s: attempt %d failed (%s); retrying in %.2f s", safe_url(url),
@@ -277,7 +262,7 @@ class HttpSource:
 
 def _describe(exc: BaseException | None) -> str:
     """Return a short reason for a failure (no URLs or headers)."""
-    if isinstance(exc, _Retryable):
+    if isinstance(exc, Retryable):
         return str(exc)
     if isinstance(exc, httpx.TimeoutException):
         return f"timeout ({type(exc).__name__})"
