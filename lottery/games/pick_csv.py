@@ -208,6 +208,14 @@ def read_draws(lines: Iterable[str], game: PickLottery,
     import and backtest commands call it for a pick lottery. With `now`, a date
     not drawn yet is an error.
     """
+    parsed, errors = check_pick_csv(lines, game, now)
+    if errors:
+        return [], sorted(errors)
+    return [row_draw(game, r) for r in sorted(parsed.rows, key=lambda r: r.issue)], []
+
+
+def check_pick_csv(lines: Iterable[str], game: PickLottery, now: datetime | None = None):
+    """Parse a pick CSV; return (the parse, its errors, undrawn dates if `now`, empty file)."""
     parsed = parse_pick_csv(lines, game)
     errors = list(parsed.errors)
     if now is not None:
@@ -218,8 +226,10 @@ def read_draws(lines: Iterable[str], game: PickLottery,
                                          f"(draws at {due.isoformat()})"))
     if parsed.format is not None and not parsed.rows and not errors:
         errors.append((0, "no draws in the file"))
-    if errors:
-        return [], sorted(errors)
-    rows = sorted(parsed.rows, key=lambda r: r.issue)
-    return [Draw(game=game.code, issue=r.issue, outcome=r.outcome, source="csv",
-                 drawn_at=game.draw_time(r.issue).isoformat()) for r in rows], []
+    return parsed, errors
+
+
+def row_draw(game: PickLottery, row) -> Draw:
+    """Return the Draw of one parsed row (drawn at its date's draw time)."""
+    return Draw(game=game.code, issue=row.issue, outcome=row.outcome, source="csv",
+                drawn_at=game.draw_time(row.issue).isoformat())

@@ -225,21 +225,12 @@ def plan(r, game: PickLottery, lines: Iterable[str], now: datetime, limit: int =
     dates, hash, same_as_version, would_add, duplicates, draws (the parsed Draws)}.
     A stored draw of the same date with other numbers is an error of its line.
     """
-    from lottery.games.pick_csv import parse_pick_csv
+    from lottery.games.pick_csv import check_pick_csv, row_draw
 
-    parsed = parse_pick_csv(lines, game)
-    errors = list(parsed.errors)
-    for row in parsed.rows:
-        due = game.draw_time(row.issue)
-        if due > now:
-            errors.append((row.line, f"draw date {row.issue} is not drawn yet "
-                                     f"(draws at {due.isoformat()})"))
-    if parsed.format is not None and not parsed.rows and not errors:
-        errors.append((0, "no draws in the file"))
+    parsed, errors = check_pick_csv(lines, game, now)
     if len(parsed.rows) > MAX_ROWS:
         errors.append((0, f"at most {MAX_ROWS} rows per import (got {len(parsed.rows)})"))
-    draws = [Draw(game=game.code, issue=row.issue, outcome=row.outcome, source="csv",
-                  drawn_at=game.draw_time(row.issue).isoformat()) for row in parsed.rows]
+    draws = [row_draw(game, row) for row in parsed.rows]
     line_of = {row.issue: row.line for row in parsed.rows}
     seen = compare(r, game, draws)
     for d, stored in seen["differ"]:
