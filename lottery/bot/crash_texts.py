@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lottery.bot.texts import live_text, pct, session_counts, target_text
+from lottery.bot.texts import live_text, pct, proof_text, session_counts, target_text, yes_no
 from lottery.games.crash import REACH_MARKETS, STREAK_THRESHOLD, fmt_multiplier, reach_probability
 
 SESSION_MARKET = "reach_2x"
@@ -82,23 +82,19 @@ def history_text(game_code: str, draws: list[dict], preds: dict[str, dict]) -> s
     for rec in draws:
         line = f"{rec['issue']}: {outcome_words(rec, game_code)}"
         p = ((preds.get(rec["issue"]) or {}).get("reach_p") or {}).get(SESSION_MARKET)
-        lines.append(line + (f" — we gave 2x {pct(p)}" if p is not None else " — no prediction"))
+        lines.append(line + (f" — we gave 2x {pct(p)}" if p is not None
+                             else " — no prediction"))
     return "\n".join(lines)
 
 
 def fair_text(game_code: str, record: dict, check: dict, formula: str) -> str:
     """Return the provably fair check of a played round."""
-    yes = {True: "yes", False: "NO"}
-    lines = [f"Fairness proof — {game_code} round {record['issue']}",
-             f"Crashed at: {outcome_words(record, game_code)}",
-             f"Round hash (revealed after the round): {record.get('seed')}",
-             f"Recomputed: {outcome_words(check.get('recomputed_multiplier', 0), game_code)} "
-             f"(matches: {yes[bool(check.get('multiplier_matches'))]})"]
-    if "chain_link_matches" in check:
-        lines.append(f"SHA-256 of this hash is the previous round's hash: "
-                     f"{yes[bool(check['chain_link_matches'])]}")
-    if "terminal_matches" in check:
-        lines.append(f"Leads to the published final hash {check.get('terminal_hash')}: "
-                     f"{yes[bool(check['terminal_matches'])]}")
-    lines += [f"Formula: {formula}", "Verified" if check.get("verified") else "NOT verified"]
-    return "\n".join(lines)
+    links = {"chain_link_matches": "SHA-256 of this hash is the previous round's hash",
+             "terminal_matches": f"Leads to the published final hash {check.get('terminal_hash')}"}
+    recomputed = outcome_words(check.get("recomputed_multiplier", 0), game_code)
+    return proof_text([f"Fairness proof — {game_code} round {record['issue']}",
+                       f"Crashed at: {outcome_words(record, game_code)}",
+                       f"Round hash (revealed after the round): {record.get('seed')}",
+                       f"Recomputed: {recomputed} "
+                       f"(matches: {yes_no(check.get('multiplier_matches'))})"],
+                      check, formula, links)

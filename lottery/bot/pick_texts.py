@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lottery.bot.texts import live_text, plural, session_counts, target_text, verdict_words
+from lottery.bot.texts import (SEED_CHAIN, live_text, plural, proof_text, seed_lines,
+                               session_counts, target_text, verdict_words, yes_no)
 from lottery.games import get_game
 from lottery.games.pick import any_prize_probability
 
@@ -91,20 +92,13 @@ def history_text(game_code: str, draws: list[dict], preds: dict[str, dict]) -> s
 
 def fair_text(game_code: str, record: dict, check: dict, formula: str) -> str:
     """Return the fairness proof of a drawn simulated draw."""
-    yes = {True: "yes", False: "NO"}
     recomputed = {"whites": check.get("recomputed_whites"), "bonus": check.get("recomputed_bonus")}
-    lines = [f"Fairness proof — {game_code} draw {record['issue']}",
-             f"Drawn: {outcome_words(record, game_code)}",
-             f"Seed (revealed after the draw): {record.get('seed')}",
-             f"Commitment (published before the draw): {record.get('commitment')}",
-             f"SHA-256(seed) equals the commitment: {yes[bool(check.get('commitment_matches'))]}",
-             f"Recomputed: {outcome_words(recomputed, game_code)} "
-             f"(matches: {yes[bool(check.get('outcome_matches'))]})"]
-    if "chain_link_matches" in check:
-        lines.append(f"Commitment equals the previous seed (hash chain): "
-                     f"{yes[bool(check['chain_link_matches'])]}")
-    lines += [f"Formula: {formula}", "Verified" if check.get("verified") else "NOT verified"]
-    return "\n".join(lines)
+    return proof_text([f"Fairness proof — {game_code} draw {record['issue']}",
+                       f"Drawn: {outcome_words(record, game_code)}",
+                       *seed_lines(record, check),
+                       f"Recomputed: {outcome_words(recomputed, game_code)} "
+                       f"(matches: {yes_no(check.get('outcome_matches'))})"],
+                      check, formula, SEED_CHAIN)
 
 
 def era_text(game_code: str) -> str:

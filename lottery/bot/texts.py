@@ -43,6 +43,29 @@ def market_labels(game_code: str) -> dict[str, str]:
     return {m.name: m.label for m in get_game(game_code).markets}
 
 
+SEED_CHAIN = {"chain_link_matches": "Commitment equals the previous seed (hash chain)"}
+
+
+def yes_no(ok) -> str:
+    """Return "yes" for a passed check, "NO" for a failed one."""
+    return "yes" if ok else "NO"
+
+
+def seed_lines(record: dict, check: dict) -> list[str]:
+    """Return the revealed seed, its commitment and whether they match."""
+    return [f"Seed (revealed after the draw): {record.get('seed')}",
+            f"Commitment (published before the draw): {record.get('commitment')}",
+            f"SHA-256(seed) equals the commitment: {yes_no(check.get('commitment_matches'))}"]
+
+
+def proof_text(head: list[str], check: dict, formula: str, links: dict[str, str]) -> str:
+    """Return a fairness proof: the family's lines, each chain check present, formula, verdict."""
+    lines = list(head)
+    lines += [f"{words}: {yes_no(check[key])}" for key, words in links.items() if key in check]
+    lines += [f"Formula: {formula}", "Verified" if check.get("verified") else "NOT verified"]
+    return "\n".join(lines)
+
+
 def plural(n: int, one: str, many: str | None = None) -> str:
     """Return "1 hit", "2 hits", "0 misses": the count with the word in the right number."""
     return f"{n} {one if n == 1 else (many or one + 's')}"

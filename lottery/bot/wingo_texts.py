@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lottery.bot.texts import live_text, session_counts, target_text
+from lottery.bot.texts import (SEED_CHAIN, live_text, proof_text, seed_lines, session_counts,
+                               target_text, yes_no)
 from lottery.games import get_game
 from lottery.games.wingo import hits as score_hits
 
@@ -96,16 +97,9 @@ def history_text(game_code: str, draws: list[dict], preds: dict[str, dict]) -> s
 
 def fair_text(game_code: str, record: dict, check: dict, formula: str) -> str:
     """Return the fairness proof of a drawn simulated issue."""
-    yes = {True: "yes", False: "NO"}
-    lines = [f"Fairness proof — {game_code} issue {record['issue']}",
-             f"Drawn: {outcome_words(int(record['number']), game_code)}",
-             f"Seed (revealed after the draw): {record.get('seed')}",
-             f"Commitment (published before the draw): {record.get('commitment')}",
-             f"SHA-256(seed) equals the commitment: {yes[bool(check.get('commitment_matches'))]}",
-             f"Recomputed digit: {check.get('recomputed_number')} "
-             f"(matches: {yes[bool(check.get('number_matches'))]})"]
-    if "chain_link_matches" in check:
-        lines.append(f"Commitment equals the previous seed (hash chain): "
-                     f"{yes[bool(check['chain_link_matches'])]}")
-    lines += [f"Formula: {formula}", "Verified" if check.get("verified") else "NOT verified"]
-    return "\n".join(lines)
+    return proof_text([f"Fairness proof — {game_code} issue {record['issue']}",
+                       f"Drawn: {outcome_words(int(record['number']), game_code)}",
+                       *seed_lines(record, check),
+                       f"Recomputed digit: {check.get('recomputed_number')} "
+                       f"(matches: {yes_no(check.get('number_matches'))})"],
+                      check, formula, SEED_CHAIN)
