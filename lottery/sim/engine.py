@@ -157,22 +157,27 @@ class PathResult:
 
 def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
               keep_path: bool = False, work: Workspace | None = None,
-              stakes: np.ndarray | None = None) -> PathResult:
+              stakes: np.ndarray | None = None, won: np.ndarray | None = None,
+              scaled: bool = False) -> PathResult:
     """Settle S sessions of R rounds from their per-unit gains (S x R int64, overwritten).
 
     `stakes` (S x R int64, in hundredths of the base bet, overwritten) replaces the
     progression's when a strategy decides its stakes itself, 0 where it sits a round out.
+    `won` (S x R bool, gain > 0) spares working it out when the caller has it; `scaled`
+    says a flat progression's gains are already in path units (gain x SCALE).
     """
     sessions, rounds = gain.shape
     work = work or Workspace()
     to_money = limits.base_bet / UNIT
     mult = stakes
     if mult is None and progression.name != "flat":
-        won = np.greater(gain, 0, out=work.get("won", gain.shape, bool))
+        if won is None:
+            won = np.greater(gain, 0, out=work.get("won", gain.shape, bool))
         mult = progression.multipliers_per_round(won, work)  # in hundredths
     pnl = gain  # reused in place: units gained in each round
     if mult is None:
-        pnl *= SCALE
+        if not scaled:
+            pnl *= SCALE
     else:
         np.multiply(pnl, mult, out=pnl)
     path = np.cumsum(pnl, axis=1, out=work.get("path", gain.shape))  # units gained so far
