@@ -180,7 +180,11 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
             pnl *= SCALE
     else:
         np.multiply(pnl, mult, out=pnl)
-    path = np.cumsum(pnl, axis=1, out=work.get("path", gain.shape))  # units gained so far
+    # The path is kept offset by 2^63 (mod 2^64) and read as unsigned: the same order
+    # as the signed path, and numpy's running maximum is about a third faster on uint64.
+    # Every figure read off it is shifted back (`_signed`), so all stay exact.
+    pnl[:, 0] ^= _BIAS
+    upath = np.cumsum(pnl, axis=1, out=work.get("path", gain.shape)).view(np.uint64)
 
     ruin_below = math.ceil(round(-limits.bankroll / to_money, 6))
     stop_low = math.floor(round(-limits.stop_loss / to_money, 6)) if limits.stop_loss else None
@@ -188,28 +192,30 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
 
     # Row reductions are cheap: only rows that may stop get the full comparisons,
     # and a row can only be ruined if its lowest point is within its largest stake.
-    low = path.min(axis=1)
+    low = _signed(upath.min(axis=1))
     largest = UNIT if mult is None else SCALE * mult.max(axis=1)
     maybe = low - largest < ruin_below
     if stop_low is not None:
         maybe |= low <= stop_low
     if stop_high is not None:
-        maybe |= path.max(axis=1) >= stop_high
+        maybe |= _signed(upath.max(axis=1)) >= stop_high
     stop = np.full(sessions, rounds - 1, dtype=np.int64)
     reason = np.zeros(sessions, dtype=np.int8)
     rows = np.flatnonzero(maybe)
     if rows.size:
         stop[rows], reason[rows] = _first_stops(
-            path[rows], None if mult is None else mult[rows], ruin_below, stop_low, stop_high)
+            _signed(upath[rows]), None if mult is None else mult[rows], ruin_below, stop_low,
+            stop_high)
     played = stop + 1
     if rows.size and (stop[rows] < rounds - 1).any():
         # Zero every round after a stop and add up again: the path then holds
         # its last bankroll, so drawdown, wagered and the path ignore those rounds.
+        # (The first round is always played, so the offset in pnl[:, 0] stays.)
         keep = np.less_equal(positions(sessions, rounds), played[:, None],
                              out=work.get("keep", gain.shape, bool))
         pnl *= keep
-        np.cumsum(pnl, axis=1, out=path)
-        low = path.min(axis=1)
+        np.cumsum(pnl, axis=1, out=upath.view(np.int64))
+        low = _signed(upath.min(axis=1))
         if mult is not None:
             mult *= keep
     wagered = played * SCALE if mult is None else mult.sum(axis=1)
@@ -217,15 +223,24 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
     if keep_path:
         stakes = (limits.base_bet * (positions(sessions, rounds) <= played[:, None])
                   if mult is None else mult * (limits.base_bet / SCALE))
-    final = path[:, -1]
+    final = _signed(upath[:, -1])
     # fmax equals max on integers, and numpy's fmax.accumulate runs about 4x faster.
-    peak = np.fmax.accumulate(path, axis=1, out=pnl)
-    peak -= path
-    drawdown = np.maximum(np.maximum(peak.max(axis=1), -low), 0)  # the start is a peak too
+    peak = np.fmax.accumulate(upath, axis=1, out=pnl.view(np.uint64))
+    peak -= upath  # never below 0: exact in unsigned integers
+    rises = peak.max(axis=1).view(np.int64)  # below 2^63
+    drawdown = np.maximum(np.maximum(rises, -low), 0)  # the start is a peak too
     return PathResult(
         final=limits.bankroll + final * to_money, rounds=played, reason=reason,
         wagered=wagered * (limits.base_bet / SCALE), drawdown=drawdown * to_money,
-        path=limits.bankroll + path * to_money if keep_path else None, stakes=stakes)
+        path=limits.bankroll + _signed(upath) * to_money if keep_path else None, stakes=stakes)
+
+
+_BIAS = np.int64(-2**63)  # the sign bit: x ^ it is x + 2^63 mod 2^64
+
+
+def _signed(biased: np.ndarray) -> np.ndarray:
+    """Return the int64 values of a path kept offset by 2^63 as uint64 (a new array)."""
+    return biased.view(np.int64) ^ _BIAS
 
 
 def _first_stops(path, mult, ruin_below, stop_low, stop_high):
