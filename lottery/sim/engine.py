@@ -193,15 +193,19 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
     # Row reductions are cheap: only rows that may stop get the full comparisons,
     # and a row can only be ruined if its lowest point is within its largest stake.
     low = _signed(upath.min(axis=1))
-    largest = UNIT if mult is None else SCALE * mult.max(axis=1)
-    maybe = low - largest < ruin_below
-    if stop_low is not None:
-        maybe |= low <= stop_low
-    if stop_high is not None:
-        maybe |= _signed(upath.max(axis=1)) >= stop_high
+    if (mult is None and stop_low is None and stop_high is None
+            and -(rounds + 1) * UNIT >= ruin_below):
+        rows = _NO_ROWS  # flat stakes the wallet covers every round, no limits: none stops
+    else:
+        largest = UNIT if mult is None else SCALE * mult.max(axis=1)
+        maybe = low - largest < ruin_below
+        if stop_low is not None:
+            maybe |= low <= stop_low
+        if stop_high is not None:
+            maybe |= _signed(upath.max(axis=1)) >= stop_high
+        rows = np.flatnonzero(maybe)
     stop = np.full(sessions, rounds - 1, dtype=np.int64)
     reason = np.zeros(sessions, dtype=np.int8)
-    rows = np.flatnonzero(maybe)
     if rows.size:
         stop[rows], reason[rows] = _first_stops(
             _signed(upath[rows]), None if mult is None else mult[rows], ruin_below, stop_low,
@@ -235,6 +239,7 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
         path=limits.bankroll + _signed(upath) * to_money if keep_path else None, stakes=stakes)
 
 
+_NO_ROWS = np.empty(0, dtype=np.intp)
 _BIAS = np.int64(-2**63)  # the sign bit: x ^ it is x + 2^63 mod 2^64
 
 
