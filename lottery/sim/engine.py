@@ -207,9 +207,15 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
     stop = np.full(sessions, rounds - 1, dtype=np.int64)
     reason = np.zeros(sessions, dtype=np.int8)
     if rows.size:
-        stop[rows], reason[rows] = _first_stops(
-            _signed(upath[rows]), None if mult is None else mult[rows], ruin_below, stop_low,
-            stop_high)
+        # Most rows: check them all where they are (a row that cannot stop finds no stop);
+        # a few: copy them into reused buffers (fresh big arrays cost page faults).
+        whole = 2 * rows.size >= sessions
+        some = upath if whole else np.take(upath, rows, axis=0,
+                                           out=work.get("rows", (rows.size, rounds), np.uint64))
+        some_mult = mult if whole or mult is None else np.take(
+            mult, rows, axis=0, out=work.get("rows_mult", (rows.size, rounds)))
+        at, why = _first_stops(some, some_mult, ruin_below, stop_low, stop_high, work)
+        stop[rows], reason[rows] = (at[rows], why[rows]) if whole else (at, why)
     played = stop + 1
     if rows.size and (stop[rows] < rounds - 1).any():
         # Zero every round after a stop and add up again: the path then holds
@@ -248,36 +254,50 @@ def _signed(biased: np.ndarray) -> np.ndarray:
     return biased.view(np.int64) ^ _BIAS
 
 
-def _first_stops(path, mult, ruin_below, stop_low, stop_high):
-    """Return (last round played, reason index) for rows that may stop early."""
-    rows, rounds = path.shape
-    hit = np.zeros(path.shape, dtype=bool)
-    if stop_low is not None:
-        hit |= path <= stop_low
-    if stop_high is not None:
-        hit |= path >= stop_high
-    limit_at = np.where(hit.any(axis=1), hit.argmax(axis=1), rounds)
+def _first_stops(upath, mult, ruin_below, stop_low, stop_high, work):
+    """Return (last round played, reason index) for rows that may stop early.
+
+    `upath`: their paths offset by 2^63, as uint64 (see `run_paths`); every
+    threshold is offset the same way, so each comparison is the signed one.
+    """
+    rows, rounds = upath.shape
+    limit_at = np.full(rows, rounds)
+    if stop_low is not None or stop_high is not None:
+        hit = work.get("hit", upath.shape, bool)
+        if stop_low is not None:
+            np.less_equal(upath, _biased(stop_low), out=hit)
+        if stop_high is not None:
+            high = np.greater_equal(upath, _biased(stop_high),
+                                    out=work.get("hit_high", upath.shape, bool))
+            hit = high if stop_low is None else np.logical_or(hit, high, out=hit)
+        limit_at = np.where(hit.any(axis=1), hit.argmax(axis=1), rounds)
     # short[:, t]: after round t the bankroll cannot cover the stake of round t + 1.
+    short = work.get("short", upath.shape, bool)
     if mult is None:
-        short = path < ruin_below + UNIT
+        np.less(upath, _biased(ruin_below + UNIT), out=short)
     else:
         # Flat 1-D runs (numpy is slow on 2-D slices); the last column is reset below.
-        gap = np.multiply(mult.ravel()[1:], -SCALE)
-        gap += path.ravel()[:-1]
-        short = np.empty(path.shape, dtype=bool)
-        np.less(gap, ruin_below, out=short.ravel()[:-1])
+        gap = work.get("gap", upath.shape, np.uint64).ravel()[:-1]
+        np.multiply(mult.ravel()[1:], SCALE, out=gap.view(np.int64))
+        np.subtract(upath.ravel()[:-1], gap, out=gap)  # path - next stake, offset
+        np.less(gap, _biased(ruin_below), out=short.ravel()[:-1])
     short[:, -1] = False
     ruin_at = np.where(short.any(axis=1), short.argmax(axis=1), rounds)
     at = np.minimum(np.minimum(limit_at, ruin_at), rounds - 1)
     # The stop-loss and take-profit checks come right after a round, before the next stake.
     by_limit = (limit_at <= ruin_at) & (limit_at < rounds)
     reason = np.where(ruin_at < limit_at, 1, 0).astype(np.int8)
-    value = path[np.arange(rows), at]
+    value = _signed(upath[np.arange(rows), at])
     if stop_low is not None:
         reason[by_limit & (value <= stop_low)] = 2
     if stop_high is not None:
         reason[by_limit & (value >= stop_high)] = 3
     return at, reason
+
+
+def _biased(units: int) -> np.uint64:
+    """Return a path value as `run_paths` keeps it: offset by 2^63, as uint64."""
+    return np.uint64(units + 2**63)
 
 
 def _finite(value) -> bool:
