@@ -87,6 +87,11 @@ class Progression:
             steps = _lindley_before(won, 1, 1, work)
         else:
             steps = _lindley_before(won, 1, 2, work)
+        if self.name == "dalembert" and won.shape[1] <= MAX_MULTIPLIER:
+            # step + 1 stays under the cap within a block of rounds: two passes, no look-up.
+            mult = np.add(steps, 1, out=work.get("mult", won.shape))
+            mult *= SCALE
+            return mult
         # mode="clip" lets numpy write straight into `out` (steps never exceed the table).
         return _table(self, won.shape[1]).take(steps, out=work.get("mult", won.shape),
                                                mode="clip")
