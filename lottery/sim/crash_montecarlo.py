@@ -28,7 +28,7 @@ from lottery.sim import engine, montecarlo
 from lottery.sim.crash_strategies import (NO_EDGE, STRATEGY_FIELDS, CashoutStrategy,
                                           parse_strategy, reach_threshold)
 from lottery.sim.params import get_number, parse_limits, reject_unknown, require_object
-from lottery.sim.strategies import SimInputError, Workspace
+from lottery.sim.strategies import SCALE, SimInputError, Workspace
 
 CHUNK_CELLS = montecarlo.CHUNK_CELLS
 STUDY_FIELDS = (*STRATEGY_FIELDS, "initial_wallet", "stop_loss", "take_profit", "sessions",
@@ -133,8 +133,11 @@ def settle_block(strategy: CashoutStrategy, limits: engine.Limits, reached: np.n
     gain, stakes = strategy.block(reached, below, work, scaled=strategy.flat)
     res = engine.run_paths(gain, strategy.progression, limits, work=work, stakes=stakes,
                            won=reached, scaled=strategy.flat)
-    # run_paths zeroes the stakes after a stop: what is left are the bets placed.
-    return res, res.rounds if stakes is None else np.count_nonzero(stakes, axis=1)
+    if stakes is None:
+        return res, res.rounds
+    # run_paths zeroes the stakes after a stop: what is left are the bets placed, each
+    # one base bet (SCALE) — a sum runs several times faster than count_nonzero.
+    return res, stakes.sum(axis=1) // SCALE
 
 
 def crash_figures(expected: float, summary: dict, profit: np.ndarray, rounds: int, bets: int,

@@ -138,6 +138,7 @@ class CashoutStrategy:
         above = np.logical_not(below, out=work.get("above", below.shape, bool))
         run = _streak_before(above, work)
         stakes = np.greater_equal(run, self.wait_rounds, out=work.get("bet", run.shape, bool))
+        # One base bet or none (crash_montecarlo counts the bets from it).
         return gain, np.multiply(stakes, SCALE, out=work.get("stakes", run.shape))
 
 
