@@ -233,10 +233,10 @@ class Workspace:
 def _streak_before(breaker: np.ndarray, work: Workspace) -> np.ndarray:
     """Return, per round, how many rounds in a row just before it had no `breaker` set."""
     pos = positions(*breaker.shape)
-    # 1 + the index of the newest breaking round at or before t (int64
-    # because numpy's running maximum is fastest on it).
+    # 1 + the index of the newest breaking round at or before t; its running maximum
+    # is taken as uint64 (breaks are >= 0), where numpy's fmax.accumulate is fastest
+    # (fmax: max on integers, ~4x faster than maximum).
     breaks = np.multiply(breaker, pos, out=work.get("breaks", breaker.shape))
-    # fmax: max on integers, ~4x faster; and faster again on uint64 (breaks are >= 0).
     unsigned = breaks.view(np.uint64)
     np.fmax.accumulate(unsigned, axis=1, out=unsigned)
     return _shifted(np.subtract, pos, breaks, work.get("steps", breaker.shape))
