@@ -134,6 +134,39 @@ def test_vectorised_sessions_match_a_round_by_round_reference(body):
         assert res.wagered[s] == pytest.approx(wagered, abs=1e-6)
 
 
+@pytest.mark.parametrize("body", [
+    {"target": 2},
+    {"target": 1.01},
+    {"target": 100},
+    {"strategy": "progression", "progression": "martingale", "target": 3},
+    {"strategy": "progression", "progression": "dalembert", "target": 1.5},
+    {"strategy": "progression", "progression": "paroli", "target": 2},
+    {"strategy": "martingale_script", "target": 2, "loss_multiplier": 1.5, "max_bet": 20},
+    {"strategy": "streak_chaser", "target": 2, "wait_rounds": 3, "wait_under": 2},
+], ids=lambda b: b.get("progression", b.get("strategy", f"fixed {b['target']}")))
+@pytest.mark.parametrize("limits", [engine.Limits(60.0, 1.0, stop_loss=45, take_profit=30),
+                                    engine.Limits(RICH, 1.0)], ids=["stops", "rich"])
+def test_the_monte_carlos_blocks_settle_like_the_plain_engine(body, limits):
+    # The study's shortcuts (gains already scaled, wins passed in) change no figure,
+    # and the drawdown is the largest fall from a running peak (the start counts).
+    rng = np.random.default_rng(4)
+    cents = sample_multipliers(rng, 50 * 400, cents=True).reshape(50, 400)
+    strategy, _ = parse_strategy({**body, "base_bet": 1})
+    reached = cents >= strategy.target
+    below = cents < strategy.wait_under if strategy.needs_below else None
+    gain, stakes = strategy.block(reached, below, Workspace())
+    plain = engine.run_paths(gain, strategy.progression, limits, stakes=stakes, keep_path=True)
+    fast, bets = crash_montecarlo.settle_block(strategy, limits, reached, below, Workspace())
+    for field in ("final", "rounds", "reason", "wagered", "drawdown"):
+        assert np.array_equal(getattr(fast, field), getattr(plain, field)), field
+    assert np.array_equal(bets, np.count_nonzero(plain.stakes, axis=1))
+    wallet = np.concatenate([np.full((50, 1), limits.bankroll), plain.path], axis=1)
+    falls = np.maximum.accumulate(wallet, axis=1) - wallet
+    assert np.allclose(plain.drawdown, falls.max(axis=1), rtol=0, atol=1e-6)
+    if limits.bankroll == RICH:
+        assert (plain.rounds == 400).all() and plain.drawdown.max() > 0
+
+
 def _reference(body, cents, limits):
     """One session round by round, written from the strategies' descriptions."""
     kind = body.get("strategy", "fixed")

@@ -120,6 +120,16 @@ def test_ruin_when_the_next_martingale_stake_cannot_be_covered():
     assert res.drawdown[0] == pytest.approx(30)
 
 
+@pytest.mark.parametrize("wallet, played, reason", [
+    (40, 4, "ruin"), (50, 5, "max_rounds"), (60, 5, "max_rounds"), (70, 5, "max_rounds")])
+def test_flat_losses_play_on_exactly_while_the_wallet_covers_the_stake(wallet, played, reason):
+    # Around the wallet that covers every round (where no session needs a stop check).
+    res = _run([0] * 5, "Big", make_progression("flat"), engine.Limits(wallet, 10))
+    assert (res.rounds[0], engine.STOP_REASONS[res.reason[0]]) == (played, reason)
+    assert res.final[0] == pytest.approx(wallet - 10 * played)
+    assert res.drawdown[0] == pytest.approx(10 * played)
+
+
 def test_stop_loss_is_checked_before_the_next_stake():
     res = _run([0] * 4, "Big", make_progression("flat"), engine.Limits(30, 10, stop_loss=20))
     assert (res.reason[0], res.rounds[0]) == (engine.STOP_REASONS.index("stop_loss"), 2)

@@ -28,7 +28,7 @@ from lottery.sim import engine, montecarlo
 from lottery.sim.crash_strategies import (NO_EDGE, STRATEGY_FIELDS, CashoutStrategy,
                                           parse_strategy, reach_threshold)
 from lottery.sim.params import get_number, parse_limits, reject_unknown, require_object
-from lottery.sim.strategies import SimInputError, Workspace
+from lottery.sim.strategies import SCALE, SimInputError, Workspace
 
 CHUNK_CELLS = montecarlo.CHUNK_CELLS
 STUDY_FIELDS = (*STRATEGY_FIELDS, "initial_wallet", "stop_loss", "take_profit", "sessions",
@@ -113,20 +113,31 @@ def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dic
         u = draw_uniforms(rng, shape, work)
         reached = np.greater_equal(u, reach, out=work.get("reached", shape, bool))
         below = None if under is None else np.less(u, under, out=work.get("below", shape, bool))
-        gain, stakes = strategy.block(reached, below, work)
-        res = engine.run_paths(gain, strategy.progression, study.limits, work=work,
-                               stakes=stakes)
+        res, placed = settle_block(strategy, study.limits, reached, below, work)
         block = slice(first, first + shape[0])
         final[block], wagered[block], drawdown[block] = res.final, res.wagered, res.drawdown
-        played[block], reason[block] = res.rounds, res.reason
-        # run_paths zeroes the stakes after a stop: what is left are the bets placed.
-        bets[block] = res.rounds if stakes is None else np.count_nonzero(stakes, axis=1)
+        played[block], reason[block], bets[block] = res.rounds, res.reason, placed
         if progress:
             progress(shape[0] * shape[1])
     elapsed = time.perf_counter() - started
     out = montecarlo.summarise(study, final, wagered, drawdown, played, reason, elapsed)
     return {**out, **crash_figures(study.expected_return(), out, final - study.limits.bankroll,
                                    int(played.sum()), int(bets.sum()), elapsed)}
+
+
+def settle_block(strategy: CashoutStrategy, limits: engine.Limits, reached: np.ndarray,
+                 below: np.ndarray | None, work: Workspace) -> tuple[engine.PathResult, np.ndarray]:
+    """Return (the sessions' outcomes, bets placed per session) of a block of rounds."""
+    # Flat strategies get their gains in path units straight away (one pass fewer),
+    # and progressions are told which rounds were won rather than working it out.
+    gain, stakes = strategy.block(reached, below, work, scaled=strategy.flat)
+    res = engine.run_paths(gain, strategy.progression, limits, work=work, stakes=stakes,
+                           won=reached, scaled=strategy.flat)
+    if stakes is None:
+        return res, res.rounds
+    # run_paths zeroes the stakes after a stop: what is left are the bets placed, each
+    # one base bet (SCALE) — a sum runs several times faster than count_nonzero.
+    return res, stakes.sum(axis=1) // SCALE
 
 
 def crash_figures(expected: float, summary: dict, profit: np.ndarray, rounds: int, bets: int,
