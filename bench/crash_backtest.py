@@ -19,27 +19,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from lottery.evaluation.backtest import OneByOneScorer, backtest, replay  # noqa: E402
+from lottery.evaluation.backtest import backtest, replay  # noqa: E402
 from lottery.games import get_game  # noqa: E402
 from lottery.games.crash import sample_multipliers  # noqa: E402
 from lottery.predictors.crash import PREDICTOR_SET  # noqa: E402
 
 GAME = get_game("Crash")
-
-
-def one_by_one(outcomes) -> float:
-    """Return the seconds to predict and score every round through Game.score."""
-    started = time.perf_counter()
-    preds = PREDICTOR_SET.build()
-    scorers = [OneByOneScorer(GAME) for _ in preds]
-    for x in outcomes:
-        for p, s in zip(preds, scorers):
-            s.pending.append(p.predict())
-        for p in preds:
-            p.update(x)
-    for s in scorers:
-        s.score_pending(outcomes)
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -67,7 +52,9 @@ def main() -> None:
         replay(GAME, sample, [name])
         print(f"  {name:<10} {1e6 * (time.perf_counter() - started) / len(sample):6.2f} us/round")
     short = xs[:args.slow_rounds]
-    slow = one_by_one(short)
+    started = time.perf_counter()
+    replay(GAME, short, one_by_one=True)
+    slow = time.perf_counter() - started
     started = time.perf_counter()
     replay(GAME, short)
     fast = time.perf_counter() - started

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lottery.evaluation.backtest import OneByOneScorer, replay
+from lottery.evaluation.backtest import replay
 from lottery.games import get_game
 from lottery.games.crash import sample_multipliers
 from lottery.predictors.crash import PREDICTOR_SET, gbm
@@ -22,25 +22,12 @@ def quick_gbm(monkeypatch):
     monkeypatch.setattr(gbm, "MIN_ROWS", 300)
 
 
-def _one_by_one(outcomes):
-    preds = PREDICTOR_SET.build()
-    scorers = [OneByOneScorer(GAME) for _ in preds]
-    for x in outcomes:
-        for p, s in zip(preds, scorers):
-            s.pending.append(p.predict())
-        for p in preds:
-            p.update(x)
-    for s in scorers:
-        s.score_pending(outcomes)
-    return {p.name: s.totals() for p, s in zip(preds, scorers)}
-
-
 def test_the_vectorised_backtest_matches_scoring_round_by_round(quick_gbm):
     # Skewed rounds (a 15% 10x) so the learning models move away from the null.
     rng = np.random.default_rng(11)
     xs = np.where(rng.random(2500) < 0.15, 10 + rng.random(2500), sample_multipliers(rng, 2500))
     outcomes = np.round(xs, 2).tolist()
-    fast, slow = replay(GAME, outcomes), _one_by_one(outcomes)
+    fast, slow = replay(GAME, outcomes), replay(GAME, outcomes, one_by_one=True)
     assert set(fast) == set(slow) == set(PREDICTOR_SET.names)
     for name, markets in slow.items():
         assert set(fast[name]) == set(markets), name

@@ -53,12 +53,17 @@ class OneByOneScorer:
 
 
 def replay(game: Game, outcomes: Sequence, names: Sequence[str] | None = None, seed: int = 0,
-           progress: Callable | None = None) -> dict[str, dict[str, MarketTotals]]:
-    """Walk forward over `outcomes` (oldest first); return totals per predictor and market."""
+           progress: Callable | None = None, *,
+           one_by_one: bool = False) -> dict[str, dict[str, MarketTotals]]:
+    """Walk forward over `outcomes` (oldest first); return totals per predictor and market.
+
+    `one_by_one`: predict and score every draw through `Game.score` with private
+    predictors, the reference a family's vectorised scorer is pinned to.
+    """
     # Every predictor predicts before any is fed the outcome: no look-ahead, and
     # the ensemble can share its members' work (same results as private copies).
-    predictors = game.predictors().build(seed=seed, names=names, share_members=True)
-    scorer = game.backtest_scorer() or OneByOneScorer
+    predictors = game.predictors().build(seed=seed, names=names, share_members=not one_by_one)
+    scorer = OneByOneScorer if one_by_one else (game.backtest_scorer() or OneByOneScorer)
     collectors = [scorer(game) for _ in predictors]
     pairs = list(zip(predictors, collectors))
     digits = list(outcomes)
