@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,15 @@ def join_thread(thread, timeout: float = 30.0) -> None:
     """Join a thread and check that it has finished (a hung thread fails the test)."""
     thread.join(timeout)
     assert not thread.is_alive(), f"thread {thread.name} did not finish within {timeout} s"
+
+
+def job_result(client, result_url: str, timeout: float = 30.0) -> dict:
+    """Poll a queued simulator job's result URL, as a client does, until it is done."""
+    deadline = time.monotonic() + timeout
+    while (job := client.get(result_url).get_json())["status"] != "done":
+        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.05)  # no event reaches an HTTP client: it polls
+    return job
 
 
 # -- headless Chromium (the page tests) -------------------------------------------------

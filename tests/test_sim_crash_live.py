@@ -6,7 +6,7 @@ import time
 import pytest
 import redis
 
-from conftest import ADMIN_HEADERS, join_thread
+from conftest import ADMIN_HEADERS, job_result, join_thread
 from lottery import keys
 from lottery.events import publish_event
 from lottery.games import get_game
@@ -112,11 +112,7 @@ def running_worker(r, settings, redis_url):
 
 def result(client, res) -> dict:
     assert res.status_code == 202, res.get_json()
-    deadline = time.monotonic() + 30
-    while (job := client.get(res.get_json()["result_url"]).get_json())["status"] != "done":
-        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
-        time.sleep(0.05)  # polling the result URL as a client does
-    return job["result"]
+    return job_result(client, res.get_json()["result_url"])["result"]
 
 
 def test_api_monte_carlo_and_replay_of_crash_strategies(r, client, running_worker):

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import redis
 
-from conftest import join_thread
+from conftest import job_result, join_thread
 from lottery import keys
 from lottery.games import get_game
 from lottery.sim import jobs, montecarlo
@@ -42,10 +42,7 @@ def test_a_study_is_queued_then_run_by_the_simulator_worker(client, r, settings,
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 20
-        while (state := client.get(body["result_url"]).get_json())["status"] != "done":
-            assert time.monotonic() < deadline, state
-            time.sleep(0.05)  # polling the result URL as a client does
+        state = job_result(client, body["result_url"], 20)
     finally:
         worker.request_stop()
         join_thread(thread, 10)

@@ -8,7 +8,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from conftest import ADMIN_HEADERS, join_thread
+from conftest import ADMIN_HEADERS, job_result, join_thread
 from lottery import keys
 from lottery.store import scores as recorder
 from lottery.events import publish_event, read_events_after
@@ -388,11 +388,7 @@ def test_api_monte_carlo_and_its_limit(client, running_worker):
         "target": "Violet", "progression": "dalembert", "sessions": 200, "rounds": 100,
         "seed": 4})
     assert res.status_code == 202  # queued for the simulator worker
-    deadline = time.monotonic() + 20
-    while (job := client.get(res.get_json()["result_url"]).get_json())["status"] != "done":
-        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
-        time.sleep(0.05)  # polling the result URL as a client does
-    body = job["result"]
+    body = job_result(client, res.get_json()["result_url"], 20)["result"]
     assert body["study"]["seed"] == 4 and body["return_per_unit"]["expected"] == 0.882
     res = client.post("/api/simulator/montecarlo", json={"sessions": 200_000, "rounds": 101})
     assert res.status_code == 400 and "20,000,000" in res.get_json()["message"]
