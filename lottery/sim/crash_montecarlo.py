@@ -15,7 +15,6 @@ next to the exact value (0.99), and the statement that no strategy changes it.
 """
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -27,8 +26,8 @@ from lottery.games.crash import TWO52
 from lottery.sim import engine, montecarlo
 from lottery.sim.crash_strategies import (NO_EDGE, STRATEGY_FIELDS, CashoutStrategy,
                                           parse_strategy, reach_threshold)
-from lottery.sim.params import get_number, parse_limits, reject_unknown, require_object
-from lottery.sim.strategies import SCALE, SimInputError, Workspace
+from lottery.sim.params import parse_limits, reject_unknown, require_object
+from lottery.sim.strategies import SCALE, Workspace
 
 CHUNK_CELLS = montecarlo.CHUNK_CELLS
 STUDY_FIELDS = (*STRATEGY_FIELDS, "initial_wallet", "stop_loss", "take_profit", "sessions",
@@ -68,18 +67,7 @@ def parse_study(game: Game, body, max_bets: int = montecarlo.DEFAULT_MAX_BETS) -
     reject_unknown(body, STUDY_FIELDS)
     strategy, base_bet = parse_strategy(body)
     limits = parse_limits(body, strategy.progression, base_bet)
-    sessions = get_number(body, "sessions", 1000, minimum=1,
-                          maximum=min(max_bets, montecarlo.MAX_SESSIONS), integer=True)
-    rounds = get_number(body, "rounds", 100, minimum=1, maximum=montecarlo.MAX_ROUNDS,
-                        integer=True)
-    if sessions * rounds > max_bets:
-        raise SimInputError(f"sessions x rounds = {sessions * rounds:,} is over the limit of "
-                            f"{max_bets:,} simulated rounds per study")
-    seed = get_number(body, "seed", None, minimum=0, maximum=2**63 - 1, integer=True,
-                      nullable=True)
-    if seed is None:
-        seed = secrets.randbits(63)  # reported, so any study can be re-run exactly
-    return CrashStudy(game, strategy, limits, sessions, rounds, seed)
+    return CrashStudy(game, strategy, limits, *montecarlo.parse_size(body, max_bets, "rounds"))
 
 
 def draw_uniforms(rng: np.random.Generator, shape: tuple[int, int],

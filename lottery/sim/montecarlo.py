@@ -69,17 +69,22 @@ def parse_study(game: Game, body, max_bets: int = DEFAULT_MAX_BETS) -> Study:
     target = normalise_bet(game, body.get("target", game.default_bet))
     progression, base_bet = parse_staking(body)
     limits = parse_limits(body, progression, base_bet)
+    return Study(game, target, progression, limits, *parse_size(body, max_bets, "bets"))
+
+
+def parse_size(body: dict, max_bets: int, unit: str) -> tuple[int, int, int]:
+    """Return a study's (sessions, rounds, seed) from a body, or raise SimInputError."""
     sessions = get_number(body, "sessions", 1000, minimum=1, maximum=min(max_bets, MAX_SESSIONS),
                           integer=True)
     rounds = get_number(body, "rounds", 100, minimum=1, maximum=MAX_ROUNDS, integer=True)
     if sessions * rounds > max_bets:
         raise SimInputError(f"sessions x rounds = {sessions * rounds:,} is over the limit of "
-                            f"{max_bets:,} simulated bets per study")
+                            f"{max_bets:,} simulated {unit} per study")
     seed = get_number(body, "seed", None, minimum=0, maximum=2**63 - 1, integer=True,
                       nullable=True)
     if seed is None:
         seed = secrets.randbits(63)  # reported, so any study can be re-run exactly
-    return Study(game, target, progression, limits, sessions, rounds, seed)
+    return sessions, rounds, seed
 
 
 def run(study: Study, progress: Callable[[int], None] | None = None) -> dict:
