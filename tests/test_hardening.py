@@ -154,7 +154,9 @@ def test_freeze_boot_objects_keeps_them_out_of_collections_and_still_collects_ne
     booted = {"app": object()}  # stands for what a worker allocated while booting
     try:
         frozen = freeze_boot_objects()
-        assert frozen > 1000 and gc.get_freeze_count() == frozen
+        # A frozen object that is freed leaves the count: other tests' threads still
+        # running in this process may free a few between the two reads.
+        assert frozen > 1000 and frozen - 100 < gc.get_freeze_count() <= frozen
         assert not any(o is booted for o in gc.get_objects())  # no collection walks it now
         cycle = []
         cycle.append(cycle)
