@@ -203,7 +203,9 @@ def test_simulator_form_starts_a_session_and_its_wallet_changes_on_the_next_draw
     wallet = session.locator('[data-field="total-wallet"]')
     before = wallet.text_content()
     site.step()
-    expect(session.locator('[data-field="rounds"]')).to_have_text("1")
+    # Settled by the simulator worker's thread, then announced by its event: allow a loaded
+    # CI machine more than the default 5 s.
+    expect(session.locator('[data-field="rounds"]')).to_have_text("1", timeout=15_000)
     expect(wallet).not_to_have_text(before)
     expect(panel(page, "sim-history").locator("tbody tr").first).to_contain_text(
         re.compile("Win|Loss"))
