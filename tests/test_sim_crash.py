@@ -343,3 +343,33 @@ def test_the_cli_runs_crash_strategies_and_rejects_what_they_do_not_take(capsys)
     assert "cash-out target" in capsys.readouterr().err
     assert main(["simulate", "--game", "WinGo_1M", "--wait-rounds", "3"]) == 2
     assert "--wait-rounds is not an option for WinGo_1M" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("limits", [{"initial_wallet": RICH},
+                                    {"initial_wallet": 40, "stop_loss": 8, "take_profit": 10}],
+                         ids=["rich", "stops"])
+def test_a_flat_study_settling_many_blocks_at_once_matches_the_plain_engine_block_by_block(
+        limits):
+    # 37 rounds (not a whole number of 16-round words) x enough sessions for two settles.
+    body = {"target": 1.9, "sessions": 30_000, "rounds": 37, "seed": 5, **limits}
+    parsed = crash_montecarlo.parse_study(GAME, body, max_bets=10**7)
+    per_block = crash_montecarlo.CHUNK_CELLS // 37
+    assert body["sessions"] > per_block * crash_montecarlo.FLAT_BLOCKS
+    rng, results = np.random.default_rng(5), []
+    reach = crash_montecarlo.uniform_threshold(parsed.strategy.target)
+    for first in range(0, body["sessions"], per_block):
+        u = rng.random((min(per_block, body["sessions"] - first), 37))
+        gain, _ = parsed.strategy.block(u >= reach, None, Workspace())
+        results.append(engine.run_paths(gain, parsed.strategy.progression, parsed.limits))
+    final, wagered, drawdown, played, reason = (
+        np.concatenate([getattr(r, f) for r in results])
+        for f in ("final", "wagered", "drawdown", "rounds", "reason"))
+    expected = crash_montecarlo.montecarlo.summarise(parsed, final, wagered, drawdown, played,
+                                                      reason, 1.0)
+    res = crash_montecarlo.run(parsed)
+    for key in ("elapsed_seconds", "rounds_per_second", "bets_per_second", "disclaimer"):
+        expected.pop(key, None), res.pop(key)
+    assert {k: res[k] for k in expected} == expected
+    assert res["rounds_simulated"] == int(played.sum())
+    if "stop_loss" in limits:
+        assert all(0 < expected["stop_reasons"][why] < 20_000 for why in ("stop_loss", "take_profit"))

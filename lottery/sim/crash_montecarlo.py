@@ -5,9 +5,12 @@ into a reused buffer) and is the bustabit v2 round with r = floor(U x 2^52),
 i.e. X = max(1, floor(99 / (1 - r / 2^52)) / 100) (`crash.cents_from_r`).
 X is never materialised: "X reaches m" is exactly r >= `reach_threshold(m)`,
 which for a whole-number threshold T is U >= T / 2^52 (exact in float64), one
-comparison per round. S sessions x R rounds are settled in blocks of about
-CHUNK_CELLS rounds by `engine.run_paths` (whole-array operations), so memory
-stays bounded whatever S x R is.
+comparison per round. S sessions x R rounds are drawn in blocks of about
+CHUNK_CELLS rounds, so memory stays bounded whatever S x R is. A fixed target
+keeps one bit per round and settles FLAT_BLOCKS blocks at once, 16 rounds per
+table lookup (`engine.run_flat_wins`); the other strategies settle each block
+with `engine.run_paths` (whole-array operations, round by round). Both give
+the same figures to the last unit.
 
 The answer reports the probability of ruin, profit and final-wallet
 quantiles, the measured return per unit staked with its 95% and 99% intervals
@@ -30,6 +33,7 @@ from lottery.sim.params import parse_limits, reject_unknown, require_object
 from lottery.sim.strategies import SCALE, Workspace
 
 CHUNK_CELLS = montecarlo.CHUNK_CELLS
+FLAT_BLOCKS = 16  # blocks of rounds a flat strategy settles at once (one bit per round)
 STUDY_FIELDS = (*STRATEGY_FIELDS, "initial_wallet", "stop_loss", "take_profit", "sessions",
                 "rounds", "seed")
 
@@ -90,37 +94,63 @@ def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dic
     reach = uniform_threshold(strategy.target)
     under = uniform_threshold(strategy.wait_under) if strategy.needs_below else None
     per_block = max(1, CHUNK_CELLS // study.rounds)
+    # A flat strategy keeps one bit per round, so it settles many blocks at once:
+    # numpy's fixed cost per call would otherwise be a good part of its time.
+    per_settle = per_block * (FLAT_BLOCKS if strategy.flat else 1)
     n = study.sessions
     final, wagered, drawdown = np.empty(n), np.empty(n), np.empty(n)
     played = np.empty(n, dtype=np.int64)
     bets = np.empty(n, dtype=np.int64)
     reason = np.empty(n, dtype=np.int8)
     work = Workspace()
-    for first in range(0, n, per_block):
-        shape = (min(per_block, n - first), study.rounds)
-        u = draw_uniforms(rng, shape, work)
-        reached = np.greater_equal(u, reach, out=work.get("reached", shape, bool))
-        below = None if under is None else np.less(u, under, out=work.get("below", shape, bool))
-        res, placed = settle_block(strategy, study.limits, reached, below, work)
-        block = slice(first, first + shape[0])
+    for first in range(0, n, per_settle):
+        rows = min(per_settle, n - first)
+        if strategy.flat:
+            packed = work.get("packed", (rows, -(-study.rounds // 8)), np.uint8)
+            for sub in range(0, rows, per_block):
+                reached, _ = _block(rng, (min(per_block, rows - sub), study.rounds), reach,
+                                    None, work, progress)
+                packed[sub:sub + len(reached)] = engine.pack_wins(reached)
+            res = settle_flat(strategy, study.limits, packed, study.rounds, work)
+            placed = res.rounds
+        else:
+            reached, below = _block(rng, (rows, study.rounds), reach, under, work, progress)
+            res, placed = settle_block(strategy, study.limits, reached, below, work)
+        block = slice(first, first + rows)
         final[block], wagered[block], drawdown[block] = res.final, res.wagered, res.drawdown
         played[block], reason[block], bets[block] = res.rounds, res.reason, placed
-        if progress:
-            progress(shape[0] * shape[1])
     elapsed = time.perf_counter() - started
     out = montecarlo.summarise(study, final, wagered, drawdown, played, reason, elapsed)
     return {**out, **crash_figures(study.expected_return(), out, final - study.limits.bankroll,
                                    int(played.sum()), int(bets.sum()), elapsed)}
 
 
+def _block(rng, shape, reach, under, work, progress):
+    """Draw a block of rounds; return (reached the target, crashed below wait_under or None)."""
+    u = draw_uniforms(rng, shape, work)
+    reached = np.greater_equal(u, reach, out=work.get("reached", shape, bool))
+    below = None if under is None else np.less(u, under, out=work.get("below", shape, bool))
+    if progress:
+        progress(shape[0] * shape[1])
+    return reached, below
+
+
+def settle_flat(strategy: CashoutStrategy, limits: engine.Limits, packed: np.ndarray,
+                rounds: int, work: Workspace) -> engine.PathResult:
+    """Return the sessions' outcomes of a flat strategy from their packed wins (`pack_wins`)."""
+    return engine.run_flat_wins(packed, rounds, (strategy.target - SCALE) * SCALE, limits, work)
+
+
 def settle_block(strategy: CashoutStrategy, limits: engine.Limits, reached: np.ndarray,
                  below: np.ndarray | None, work: Workspace) -> tuple[engine.PathResult, np.ndarray]:
     """Return (the sessions' outcomes, bets placed per session) of a block of rounds."""
-    # Flat strategies get their gains in path units straight away (one pass fewer),
-    # and progressions are told which rounds were won rather than working it out.
-    gain, stakes = strategy.block(reached, below, work, scaled=strategy.flat)
+    if strategy.flat:
+        res = settle_flat(strategy, limits, engine.pack_wins(reached), reached.shape[1], work)
+        return res, res.rounds
+    # Progressions are told which rounds were won rather than working it out.
+    gain, stakes = strategy.block(reached, below, work)
     res = engine.run_paths(gain, strategy.progression, limits, work=work, stakes=stakes,
-                           won=reached, scaled=strategy.flat)
+                           won=reached)
     if stakes is None:
         return res, res.rounds
     # run_paths zeroes the stakes after a stop: what is left are the bets placed, each

@@ -119,19 +119,14 @@ class CashoutStrategy:
         return self.kind == "fixed"
 
     def block(self, reached: np.ndarray, below: np.ndarray | None,
-              work: Workspace, scaled: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+              work: Workspace) -> tuple[np.ndarray, np.ndarray | None]:
         """Return (gain per unit in hundredths, stakes in hundredths or None) of a block of rounds.
 
         `reached[s, t]`: round t of session s reached the target; `below`: it crashed
         below wait_under (streak chaser only). None for stakes: the progression decides.
-        `scaled` (flat strategies only): the gain of a base bet in path units
-        (x SCALE), as `run_paths(scaled=True)` takes it, one pass fewer.
         """
-        if scaled and not self.flat:
-            raise ValueError(f"a {self.kind} strategy has no scaled gains")
-        scale = SCALE if scaled else 1
-        gain = np.multiply(reached, self.target * scale, out=work.get("gain", reached.shape))
-        gain -= SCALE * scale  # reached: target - 100 (the profit per unit); else -100 (the stake)
+        gain = np.multiply(reached, self.target, out=work.get("gain", reached.shape))
+        gain -= SCALE  # reached: target - 100 (the profit per unit); else -100 (the stake)
         if self.kind != "streak_chaser":
             return gain, None
         # Rounds in a row below wait_under just before each round: a round at or above breaks it.
