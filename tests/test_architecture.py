@@ -120,6 +120,7 @@ LAYERS = [
     ("lottery.predictors", 1), ("lottery.evaluation", 1), ("lottery.sim.engine", 1),
     ("lottery.sim.strategies", 1), ("lottery.sim.montecarlo", 1), ("lottery.sim.params", 1),
     ("lottery.sim.crash_strategies", 1), ("lottery.sim.crash_montecarlo", 1),
+    ("lottery.sim.words", 1),
     ("lottery.ai.wingo_parse", 1), ("lottery.ai.wingo_prompt", 1), ("lottery.ai.wingo", 1),
     ("lottery.store", 2), ("lottery.sources", 2), ("lottery.events", 2), ("lottery.ai.store", 2),
     ("lottery.ai.provider", 2), ("lottery.sim.sessions", 2), ("lottery.sim.backtest", 2),

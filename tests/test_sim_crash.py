@@ -345,16 +345,19 @@ def test_the_cli_runs_crash_strategies_and_rejects_what_they_do_not_take(capsys)
     assert "--wait-rounds is not an option for WinGo_1M" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("body", [{"target": 1.9}, {"strategy": "progression", "target": 3},
+                                  {"strategy": "martingale_script", "target": 2,
+                                   "loss_multiplier": 2}], ids=["fixed", "martingale", "script"])
 @pytest.mark.parametrize("limits", [{"initial_wallet": RICH},
                                     {"initial_wallet": 40, "stop_loss": 8, "take_profit": 10}],
                          ids=["rich", "stops"])
-def test_a_flat_study_settling_many_blocks_at_once_matches_the_plain_engine_block_by_block(
-        limits):
-    # 37 rounds (not a whole number of 16-round words) x enough sessions for two settles.
-    body = {"target": 1.9, "sessions": 30_000, "rounds": 37, "seed": 5, **limits}
+def test_a_study_settled_a_word_at_a_time_matches_the_plain_engine_block_by_block(body, limits):
+    # 37 rounds (not a whole number of words) x enough sessions for two settles.
+    body = {**body, "sessions": 30_000, "rounds": 37, "seed": 5, **limits}
     parsed = crash_montecarlo.parse_study(GAME, body, max_bets=10**7)
+    assert parsed.strategy.word_tables() is not None
     per_block = crash_montecarlo.CHUNK_CELLS // 37
-    assert body["sessions"] > per_block * crash_montecarlo.FLAT_BLOCKS
+    assert body["sessions"] > per_block * crash_montecarlo.WORD_BLOCKS
     rng, results = np.random.default_rng(5), []
     reach = crash_montecarlo.uniform_threshold(parsed.strategy.target)
     for first in range(0, body["sessions"], per_block):

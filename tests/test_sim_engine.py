@@ -301,19 +301,3 @@ def test_fast_paths_match_a_round_by_round_reference(name, bet, shape, seed, wal
         assert res.wagered[i] == staked * (1.0 / 100)
         assert res.path[i].tolist() == (wallet + np.array(path, dtype=np.int64) * to_money).tolist()
 
-
-@settings(max_examples=300, deadline=None)
-@given(shape=st.tuples(st.integers(1, 6), st.integers(1, 70)), seed=st.integers(0, 2**32 - 1),
-       win=st.sampled_from([1, 100, 9_900, 10_000, 990_000, 10**10]),
-       p=st.sampled_from([0.01, 0.3, 0.5, 0.9]),
-       wallet=st.sampled_from([1.0, 4.0, 20.0, 1e6]), base=st.sampled_from([1.0, 0.5]),
-       stop_loss=st.sampled_from([None, 3.0, 25.0]), take_profit=st.sampled_from([None, 2.0, 30.0]))
-def test_flat_bets_settled_sixteen_rounds_a_word_match_the_round_by_round_paths(
-        shape, seed, win, p, wallet, base, stop_loss, take_profit):
-    won = np.random.default_rng(seed).random(shape) < p
-    limits = engine.Limits(wallet, base, stop_loss, take_profit)
-    plain = engine.run_paths(np.where(won, win, -engine.UNIT).astype(np.int64),
-                             make_progression("flat"), limits, scaled=True)
-    fast = engine.run_flat_wins(engine.pack_wins(won), shape[1], win, limits)
-    for field in ("final", "rounds", "reason", "wagered", "drawdown"):
-        assert np.array_equal(getattr(fast, field), getattr(plain, field)), field

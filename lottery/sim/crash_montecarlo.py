@@ -7,9 +7,10 @@ X is never materialised: "X reaches m" is exactly r >= `reach_threshold(m)`,
 which for a whole-number threshold T is U >= T / 2^52 (exact in float64), one
 comparison per round. S sessions x R rounds are drawn in blocks of about
 CHUNK_CELLS rounds, so memory stays bounded whatever S x R is. A fixed target
-keeps one bit per round and settles FLAT_BLOCKS blocks at once, 16 rounds per
-table lookup (`engine.run_flat_wins`); the other strategies settle each block
-with `engine.run_paths` (whole-array operations, round by round). Both give
+or a ladder (martingale, Paroli, custom, the martingale script) keeps one bit
+per round and settles WORD_BLOCKS blocks at once, a word of rounds per table
+lookup (`lottery.sim.words`); the others (d'Alembert, Fibonacci, the streak
+chaser) settle each block with `engine.run_paths`, round by round. Both give
 the same figures to the last unit.
 
 The answer reports the probability of ruin, profit and final-wallet
@@ -26,14 +27,14 @@ import numpy as np
 
 from lottery.games import Game
 from lottery.games.crash import TWO52
-from lottery.sim import engine, montecarlo
+from lottery.sim import engine, montecarlo, words
 from lottery.sim.crash_strategies import (NO_EDGE, STRATEGY_FIELDS, CashoutStrategy,
                                           parse_strategy, reach_threshold)
 from lottery.sim.params import parse_limits, reject_unknown, require_object
 from lottery.sim.strategies import SCALE, Workspace
 
 CHUNK_CELLS = montecarlo.CHUNK_CELLS
-FLAT_BLOCKS = 16  # blocks of rounds a flat strategy settles at once (one bit per round)
+WORD_BLOCKS = 4  # blocks of rounds settled at once a word at a time (one bit per round)
 STUDY_FIELDS = (*STRATEGY_FIELDS, "initial_wallet", "stop_loss", "take_profit", "sessions",
                 "rounds", "seed")
 
@@ -93,10 +94,11 @@ def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dic
     strategy = study.strategy
     reach = uniform_threshold(strategy.target)
     under = uniform_threshold(strategy.wait_under) if strategy.needs_below else None
+    tables = strategy.word_tables()
     per_block = max(1, CHUNK_CELLS // study.rounds)
-    # A flat strategy keeps one bit per round, so it settles many blocks at once:
-    # numpy's fixed cost per call would otherwise be a good part of its time.
-    per_settle = per_block * (FLAT_BLOCKS if strategy.flat else 1)
+    # Settled a word at a time, a session keeps one bit per round, so many blocks are
+    # settled at once: numpy's fixed cost per call would otherwise weigh on its time.
+    per_settle = per_block * (WORD_BLOCKS if tables else 1)
     n = study.sessions
     final, wagered, drawdown = np.empty(n), np.empty(n), np.empty(n)
     played = np.empty(n, dtype=np.int64)
@@ -105,13 +107,13 @@ def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dic
     work = Workspace()
     for first in range(0, n, per_settle):
         rows = min(per_settle, n - first)
-        if strategy.flat:
+        if tables:
             packed = work.get("packed", (rows, -(-study.rounds // 8)), np.uint8)
             for sub in range(0, rows, per_block):
                 reached, _ = _block(rng, (min(per_block, rows - sub), study.rounds), reach,
                                     None, work, progress)
-                packed[sub:sub + len(reached)] = engine.pack_wins(reached)
-            res = settle_flat(strategy, study.limits, packed, study.rounds, work)
+                packed[sub:sub + len(reached)] = words.pack(reached)
+            res = words.run_wins(packed, study.rounds, tables, study.limits, work)
             placed = res.rounds
         else:
             reached, below = _block(rng, (rows, study.rounds), reach, under, work, progress)
@@ -135,17 +137,12 @@ def _block(rng, shape, reach, under, work, progress):
     return reached, below
 
 
-def settle_flat(strategy: CashoutStrategy, limits: engine.Limits, packed: np.ndarray,
-                rounds: int, work: Workspace) -> engine.PathResult:
-    """Return the sessions' outcomes of a flat strategy from their packed wins (`pack_wins`)."""
-    return engine.run_flat_wins(packed, rounds, (strategy.target - SCALE) * SCALE, limits, work)
-
-
 def settle_block(strategy: CashoutStrategy, limits: engine.Limits, reached: np.ndarray,
                  below: np.ndarray | None, work: Workspace) -> tuple[engine.PathResult, np.ndarray]:
     """Return (the sessions' outcomes, bets placed per session) of a block of rounds."""
-    if strategy.flat:
-        res = settle_flat(strategy, limits, engine.pack_wins(reached), reached.shape[1], work)
+    tables = strategy.word_tables()
+    if tables:
+        res = words.run_wins(words.pack(reached), reached.shape[1], tables, limits, work)
         return res, res.rounds
     # Progressions are told which rounds were won rather than working it out.
     gain, stakes = strategy.block(reached, below, work)

@@ -31,6 +31,7 @@ from lottery.games.crash import MIN_TARGET_CENTS, RTP, TWO52, reach_probability,
 from lottery.sim.params import get_money, get_number
 from lottery.sim.strategies import (SCALE, Progression, SimInputError, Workspace, _streak_before,
                                     make_progression)
+from lottery.sim.words import WordTables, word_tables
 
 STRATEGIES = ("fixed", "progression", "martingale_script", "streak_chaser")
 PROGRESSION_NAMES = ("martingale", "dalembert", "fibonacci", "paroli", "custom")
@@ -113,10 +114,11 @@ class CashoutStrategy:
             out.update(wait_rounds=self.wait_rounds, wait_under=self.wait_under / 100)
         return out
 
-    @property
-    def flat(self) -> bool:
-        """True when every round is bet at the base bet (no progression, no sitting out)."""
-        return self.kind == "fixed"
+    def word_tables(self) -> WordTables | None:
+        """Return the tables that settle this strategy a word of rounds at a time, or None."""
+        if self.needs_below:  # it sits rounds out: not one bet every round
+            return None
+        return word_tables(self.target - SCALE, self.progression)
 
     def block(self, reached: np.ndarray, below: np.ndarray | None,
               work: Workspace) -> tuple[np.ndarray, np.ndarray | None]:

@@ -16,14 +16,13 @@ whole-array operations (no per-round Python loop). A session stops:
 - `take_profit`: the bankroll rose to initial + take_profit or above;
 - `max_rounds`: it played every round.
 
-`run_flat_wins` gives the same figures for a base bet on every round of a
-win-or-lose bet, from one bit per round, 16 rounds per table lookup.
+`lottery.sim.words` gives the same figures faster when every round is a
+win-or-lose bet staked on a ladder (or flat).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -161,14 +160,12 @@ class PathResult:
 
 def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
               keep_path: bool = False, work: Workspace | None = None,
-              stakes: np.ndarray | None = None, won: np.ndarray | None = None,
-              scaled: bool = False) -> PathResult:
+              stakes: np.ndarray | None = None, won: np.ndarray | None = None) -> PathResult:
     """Settle S sessions of R rounds from their per-unit gains (S x R int64, overwritten).
 
     `stakes` (S x R int64, in hundredths of the base bet, overwritten) replaces the
     progression's when a strategy decides its stakes itself, 0 where it sits a round out.
-    `won` (S x R bool, gain > 0) spares working it out when the caller has it; `scaled`
-    says a flat progression's gains are already in path units (gain x SCALE).
+    `won` (S x R bool, gain > 0) spares working it out when the caller has it.
     """
     sessions, rounds = gain.shape
     work = work or Workspace()
@@ -180,8 +177,7 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
         mult = progression.multipliers_per_round(won, work)  # in hundredths
     pnl = gain  # reused in place: units gained in each round
     if mult is None:
-        if not scaled:
-            pnl *= SCALE
+        pnl *= SCALE
     else:
         np.multiply(pnl, mult, out=pnl)
     # The path is kept offset by 2^63 (mod 2^64) and read as unsigned: the same order
@@ -190,7 +186,7 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
     pnl[:, 0] ^= _BIAS
     upath = np.cumsum(pnl, axis=1, out=work.get("path", gain.shape)).view(np.uint64)
 
-    ruin_below, stop_low, stop_high = _stop_units(limits, to_money)
+    ruin_below, stop_low, stop_high = stop_units(limits, to_money)
 
     # Row reductions are cheap: only rows that may stop get the full comparisons,
     # and a row can only be ruined if its lowest point is within its largest stake.
@@ -247,107 +243,7 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
         path=limits.bankroll + _signed(upath) * to_money if keep_path else None, stakes=stakes)
 
 
-CHUNK = 16  # rounds settled per table lookup by `run_flat_wins` (a 2^16-row table)
-
-
-def pack_wins(won: np.ndarray) -> np.ndarray:
-    """Return S x R won rounds packed for `run_flat_wins`: 8 a byte, round t at bit t % 8."""
-    return np.packbits(won, axis=1, bitorder="little")
-
-
-def run_flat_wins(packed: np.ndarray, rounds: int, win: int, limits: Limits,
-                  work: Workspace | None = None) -> PathResult:
-    """Settle a base bet on every round of S sessions of `rounds` rounds from their wins.
-
-    `packed`: which rounds were won (`pack_wins`); a won round gains `win` path
-    units, a lost one loses a base bet (UNIT). The figures are exactly
-    `run_paths`' on the same gains, found 16 rounds at a time: a table gives each
-    16-bit word its net gain, lowest and highest point and largest fall, so the
-    path is followed word by word. Sessions that may stop early (ruin, stop-loss,
-    take-profit) are settled again by `run_paths`, round by round.
-    """
-    sessions = packed.shape[0]
-    work = work or Workspace()
-    full, tail = divmod(rounds, CHUNK)
-    final, low, high, fall = _words(packed[:, :2 * full].view(np.uint16), win, work)
-    if tail:  # the last rounds, as one shorter word
-        part = packed[:, 2 * full].astype(np.intp)
-        if tail > 8:
-            part |= packed[:, 2 * full + 1].astype(np.intp) << 8
-        net, lo, hi, dd = _chunk_table(win, tail)[part].T
-        peak = np.maximum(high, 0)  # the start counts as a peak
-        final = final + net
-        low = np.minimum(low, final + lo)
-        high = np.maximum(high, final + hi)
-        fall = np.maximum(np.maximum(fall, dd), peak - (final + lo))
-    to_money = limits.base_bet / UNIT
-    ruin_below, stop_low, stop_high = _stop_units(limits, to_money)
-    maybe = low - UNIT < ruin_below
-    if stop_low is not None:
-        maybe |= low <= stop_low
-    if stop_high is not None:
-        maybe |= high >= stop_high
-    res = PathResult(final=limits.bankroll + final * to_money,
-                     rounds=np.full(sessions, rounds, dtype=np.int64),
-                     reason=np.zeros(sessions, dtype=np.int8),
-                     wagered=np.full(sessions, rounds * SCALE * (limits.base_bet / SCALE)),
-                     drawdown=fall * to_money)
-    rows = np.flatnonzero(maybe)
-    if rows.size:
-        won = np.unpackbits(packed[rows], axis=1, count=rounds, bitorder="little").view(bool)
-        gain = np.multiply(won, win + UNIT, out=work.get("rows_gain", won.shape))
-        gain -= UNIT
-        again = run_paths(gain, Progression("flat"), limits, work=work, scaled=True)
-        for field in ("final", "rounds", "reason", "wagered", "drawdown"):
-            getattr(res, field)[rows] = getattr(again, field)
-    return res
-
-
-def _words(words: np.ndarray, win: int, work: Workspace):
-    """Return (net, lowest, highest, largest fall) of S paths made of 16-round words."""
-    sessions, n = words.shape
-    if n == 0:
-        zero = np.zeros(sessions, dtype=np.int64)
-        return zero, np.full(sessions, _NEVER), np.full(sessions, -_NEVER), zero.copy()
-    stats = work.get("words", (sessions * n, 4)).reshape(sessions, n, 4)
-    np.take(_chunk_table(win, CHUNK), words, axis=0, out=stats, mode="clip")
-    net, lo, hi, dd = (stats[:, :, i] for i in range(4))  # lo, hi: from the word's end
-    shape = (sessions, n)
-    end = np.cumsum(net, axis=1, out=work.get("word_end", shape))
-    final = end[:, -1].copy()
-    peak = np.add(end, hi, out=work.get("word_peak", shape))  # each word's highest point
-    np.maximum(peak[:, 0], 0, out=peak[:, 0])  # the start, 0, counts as a peak
-    np.fmax.accumulate(peak, axis=1, out=peak)  # fmax: max on integers, and faster
-    low = np.add(end, lo, out=end)  # each word's lowest point
-    # The largest fall into each word: from the highest point before it to the word's
-    # lowest, (flat runs: numpy is slow on 2-D slices; column 0 is set after), or one
-    # inside the word.
-    fall = work.get("word_fall", shape)
-    np.subtract(peak.ravel()[:-1], low.ravel()[1:], out=fall.ravel()[1:])
-    np.negative(low[:, 0], out=fall[:, 0])
-    np.maximum(fall, dd, out=fall)
-    return final, low.min(axis=1), peak[:, -1].copy(), fall.max(axis=1)
-
-
-_NEVER = np.int64(2**62)  # lower than any path can fall, higher than any can rise
-
-
-@lru_cache(maxsize=16)
-def _chunk_table(win: int, bits: int) -> np.ndarray:
-    """Return (net, lowest, highest, largest fall) of every `bits`-round win pattern (2^bits x 4)."""
-    patterns = np.arange(1 << bits, dtype=np.int64)
-    won = (patterns[:, None] >> np.arange(bits)) & 1  # bit t: round t was won
-    path = np.cumsum(np.where(won == 1, np.int64(win), np.int64(-UNIT)), axis=1)
-    fall = (np.maximum.accumulate(path, axis=1) - path).max(axis=1)
-    net = path[:, -1]
-    # The lowest and highest points are kept from the word's end, where the path is known.
-    table = np.ascontiguousarray(np.stack([net, path.min(axis=1) - net, path.max(axis=1) - net,
-                                           fall], axis=1))
-    table.flags.writeable = False
-    return table
-
-
-def _stop_units(limits: Limits, to_money: float) -> tuple[int, int | None, int | None]:
+def stop_units(limits: Limits, to_money: float) -> tuple[int, int | None, int | None]:
     """Return (ruin below, stop-loss at, take-profit at) in path units (None: no limit)."""
     ruin_below = math.ceil(round(-limits.bankroll / to_money, 6))
     stop_low = math.floor(round(-limits.stop_loss / to_money, 6)) if limits.stop_loss else None

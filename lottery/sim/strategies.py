@@ -23,6 +23,7 @@ the classic systems, simulated to show what they do to a bankroll.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -276,13 +277,29 @@ def _shifted(ufunc, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray
     return out
 
 
-@lru_cache(maxsize=8)
 def positions(rows: int, rounds: int) -> np.ndarray:
     """Return a read-only (rows, rounds) array whose every row is 1, 2, ..., rounds."""
-    # Tiled rather than broadcast: numpy runs broadcast int64 operations far slower.
-    out = np.tile(np.arange(1, rounds + 1, dtype=np.int64), (rows, 1))
-    out.flags.writeable = False
-    return out
+    return tiled(1, rounds + 1, 1, rows)
+
+
+def tiled(start: int, stop: int, step: int, rows: int) -> np.ndarray:
+    """Return a read-only array of `rows` rows, each arange(start, stop, step) in int64."""
+    # The leading rows of one array per row, so blocks of any height share it. Tiled
+    # rather than broadcast: numpy runs broadcast int64 operations far slower.
+    key = (start, stop, step)
+    with _TILED_LOCK:
+        held = _TILED.get(key)
+        if held is None or held.shape[0] < rows:
+            held = np.tile(np.arange(start, stop, step, dtype=np.int64), (max(rows, 64), 1))
+            held.flags.writeable = False
+            if len(_TILED) >= 8:
+                _TILED.pop(next(iter(_TILED)))
+            _TILED[key] = held
+    return held[:rows]
+
+
+_TILED: dict[tuple[int, int, int], np.ndarray] = {}  # row -> the tallest array of it yet
+_TILED_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=16)

@@ -1,0 +1,324 @@
+"""Settle win-or-lose bets a word of rounds at a time: the same figures as `run_paths`, faster.
+
+When every round is one bet that is either won (profit p per unit) or lost, and
+the stake follows a ladder that a win (martingale, custom) or a loss (Paroli)
+sends back to its first step, a session is a string of bits. Packed 16 (or 8)
+to a word, each word and each step the ladder can enter it at has a row in a
+table: the word's net gain, lowest and highest point, largest fall and amount
+staked. The path is then followed word by word instead of round by round.
+
+The step a word is entered at is the number of rounds since the ladder was last
+reset, modulo its length: the running maximum of where each word last resets
+it, so it is worked out for all words at once too.
+
+A session that may stop early (ruin, stop-loss, take-profit) is looked at again:
+the table also gives each word the lowest the wallet falls, less the next stake,
+so the word it stops in is found exactly; it is then played round by round
+through that word alone. Every figure is exactly the round-by-round one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from lottery.sim.engine import UNIT, Limits, PathResult, stop_units
+from lottery.sim.strategies import LADDERS, SCALE, Progression, Workspace, tiled
+
+TABLE_BYTES = 16 << 20  # largest table of 16-bit words; longer ladders use 8-bit words
+# Per word: net gain, lowest and highest point (from the word's end), largest fall inside
+# it, amount staked, and the lowest wallet less the next stake after each of its rounds but
+# the last (from the word's end: ruin is when that falls below -bankroll).
+FIELDS = 6
+COVER = 5
+_NO_RESET = -(1 << 30)  # below any round number: a word that never resets the ladder
+
+
+@dataclass(frozen=True, eq=False)
+class WordTables:
+    """The tables of one bet (profit per unit) under one ladder, for words of `bits` rounds."""
+
+    profit: int  # hundredths of the stake won on a win
+    ladder: tuple[int, ...]  # stakes in hundredths of the base bet
+    reset_on_win: bool  # martingale and custom: a win resets; Paroli: a loss does
+    bits: int
+
+    @property
+    def steps(self) -> int:
+        return len(self.ladder)
+
+    @property
+    def largest(self) -> int:
+        """Return the largest stake in path units."""
+        return max(self.ladder) * SCALE
+
+    def table(self, bits: int) -> np.ndarray:
+        """Return the (steps x 2^bits, FIELDS) table of words of `bits` rounds."""
+        return _table(self.profit, self.ladder, self.reset_on_win, bits)
+
+    def last_reset(self) -> np.ndarray:
+        """Return, per word, 1 + its last round that resets the ladder (_NO_RESET if none)."""
+        return _last_reset(self.reset_on_win, self.bits)
+
+
+def word_tables(profit: int, progression: Progression) -> WordTables | None:
+    """Return the tables for bets of `profit` hundredths per unit under `progression`, or None.
+
+    None: the progression is not a ladder (d'Alembert, Fibonacci), so `run_paths` settles it.
+    """
+    if progression.name == "flat":
+        ladder = (SCALE,)
+    elif progression.name in LADDERS:
+        ladder = tuple(int(round(m * SCALE)) for m in progression.multipliers)
+    else:
+        return None
+    bits = 16 if len(ladder) * (1 << 16) * FIELDS * 8 <= TABLE_BYTES else 8
+    return WordTables(profit, ladder, progression.name != "paroli", bits)
+
+
+def pack(won: np.ndarray) -> np.ndarray:
+    """Return S x R won rounds packed one bit each: round t at bit t % 8 of byte t // 8."""
+    return np.packbits(won, axis=1, bitorder="little")
+
+
+def run_wins(packed: np.ndarray, rounds: int, tables: WordTables, limits: Limits,
+             work: Workspace | None = None) -> PathResult:
+    """Settle S sessions of `rounds` rounds from their packed wins (`pack`), as `run_paths` would."""
+    sessions = packed.shape[0]
+    work = work or Workspace()
+    words, tail = _split(packed, rounds, tables.bits)
+    final, low, high, fall, staked, run = _follow(words, tables, work)
+    if tail is not None:  # the last rounds, as one shorter word
+        net, lo, hi, dd, stake, _ = _tail_stats(tail, run, tables).T
+        peak = np.maximum(high, 0)  # the start counts as a peak
+        final = final + net
+        low = np.minimum(low, final + lo)
+        high = np.maximum(high, final + hi)
+        fall = np.maximum(np.maximum(fall, dd), peak - (final + lo))
+        staked = staked + stake
+    stops = stop_units(limits, limits.base_bet / UNIT)
+    ruin_below, stop_low, stop_high = stops
+    maybe = low - tables.largest < ruin_below  # a session that may stop early
+    if stop_low is not None:
+        maybe |= low <= stop_low
+    if stop_high is not None:
+        maybe |= high >= stop_high
+    played = np.full(sessions, rounds, dtype=np.int64)
+    reason = np.zeros(sessions, dtype=np.int8)
+    rows = np.flatnonzero(maybe)
+    if rows.size:
+        stopped, *figures = _stops(packed[rows], rounds, tables, stops, work)
+        rows = rows[stopped]
+        played[rows], reason[rows], final[rows], staked[rows], fall[rows] = figures
+    to_money = limits.base_bet / UNIT
+    return PathResult(final=limits.bankroll + final * to_money, rounds=played, reason=reason,
+                      wagered=staked * (limits.base_bet / SCALE), drawdown=fall * to_money)
+
+
+def _follow(words: np.ndarray, tables: WordTables, work: Workspace):
+    """Return (net, lowest, highest, largest fall, staked, rounds since the last reset) of paths
+    made of whole words, in path units (staked: hundredths of the base bet)."""
+    sessions, n = words.shape
+    if n == 0:
+        final, fall, staked, run = (np.zeros(sessions, dtype=np.int64) for _ in range(4))
+        return final, np.full(sessions, _NEVER), np.full(sessions, -_NEVER), fall, staked, run
+    stats, _, run = _stats(words, tables, work, tables.table(tables.bits))
+    net, lo, hi, dd, stake = (stats[:, :, i] for i in range(COVER))  # lo, hi: from the end
+    shape = (sessions, n)
+    end = np.cumsum(net, axis=1, dtype=np.int64, out=work.get("word_end", shape))
+    final = end[:, -1].copy()
+    peak = np.add(end, hi, out=work.get("word_peak", shape))  # each word's highest point
+    np.maximum(peak[:, 0], 0, out=peak[:, 0])  # the start, 0, counts as a peak
+    np.fmax.accumulate(peak, axis=1, out=peak)  # fmax: max on integers, and faster
+    low = np.add(end, lo, out=end)  # each word's lowest point
+    # The largest fall into each word is from the highest point before it to the word's
+    # lowest (flat runs: numpy is slow on 2-D slices; column 0 is set after), unless
+    # a fall inside the word is larger.
+    fall = work.get("word_fall", shape)
+    np.subtract(peak.ravel()[:-1], low.ravel()[1:], out=fall.ravel()[1:])
+    # Not np.negative: numpy 2.4 reads a strided input as contiguous when `out` is strided.
+    np.subtract(0, low[:, 0], out=fall[:, 0])
+    np.maximum(fall, dd, out=fall)
+    return (final, low.min(axis=1), peak[:, -1].copy(), fall.max(axis=1), stake.sum(axis=1),
+            run)
+
+
+def _split(packed: np.ndarray, rounds: int, bits: int):
+    """Return (the whole words (S x n), the last rounds as (their bits (S,), how many) or None)."""
+    full, tail = divmod(rounds, bits)
+    words = packed[:, :full * bits // 8]
+    if bits == 16:
+        words = words.view(np.uint16)
+    if not tail:
+        return words, None
+    part = packed[:, full * bits // 8].astype(np.intp)
+    if tail > 8:
+        part |= packed[:, full * bits // 8 + 1].astype(np.intp) << 8
+    return words, (part, tail)
+
+
+def _stats(words: np.ndarray, tables: WordTables, work: Workspace, table: np.ndarray):
+    """Return (the `table` row of every word (S x n x fields), table rows, rounds since the
+    last reset)."""
+    sessions, n = words.shape
+    index, run = words, np.zeros(sessions, dtype=np.int64)
+    if tables.steps > 1 and n:
+        index, run = _steps(words, tables, work)
+    fields = table.shape[1]
+    stats = work.get(f"word_stats_{fields}", (sessions * n, fields), table.dtype)
+    stats = stats.reshape(sessions, n, fields)
+    np.take(table, index, axis=0, out=stats, mode="clip")
+    return stats, index, run
+
+
+def _tail_stats(tail, run: np.ndarray, tables: WordTables) -> np.ndarray:
+    """Return the FIELDS (S x FIELDS) of the last, shorter word, entered `run` rounds after a reset."""
+    part, bits = tail
+    return tables.table(bits)[part + ((run % tables.steps) << bits)]
+
+
+def _stops(packed: np.ndarray, rounds: int, tables: WordTables, stops, work):
+    """Return (stops early, and for those: rounds played, reason, path, staked, largest fall).
+
+    Each session is followed word by word to the word it stops in (the last rounds
+    count as one), then round by round through that word, with the rules of `run_paths`.
+    """
+    ruin_below, stop_low, stop_high = stops
+    words, tail = _split(packed, rounds, tables.bits)
+    stats, index, run = _stats(words, tables, work, tables.table(tables.bits))
+    columns = [stats[:, :, i] for i in range(FIELDS)]
+    steps = index >> tables.bits if tables.steps > 1 else np.zeros(words.shape, dtype=np.int64)
+    patterns = words.astype(np.int64)
+    if tail is not None:
+        columns = [np.concatenate([c, t[:, None]], axis=1)
+                   for c, t in zip(columns, _tail_stats(tail, run, tables).T)]
+        steps = np.concatenate([steps, (run % tables.steps)[:, None]], axis=1)
+        patterns = np.concatenate([patterns, tail[0][:, None]], axis=1)
+    net, lo, hi, dd, staked, cover = columns
+    end = np.cumsum(net, axis=1)
+    low, high = end + lo, end + hi
+    ladder = np.array(tables.ladder, dtype=np.int64)
+    # Ruin: after a round the wallet cannot cover the next stake, inside a word (cover)
+    # or before the next word's first stake (none after the session's last round).
+    stop = end + cover < ruin_below
+    stop[:, :-1] |= end[:, :-1] - ladder[steps[:, 1:]] * SCALE < ruin_below
+    if stop_low is not None:
+        stop |= low <= stop_low
+    if stop_high is not None:
+        stop |= high >= stop_high
+    stopped = stop.any(axis=1)
+    rows = np.flatnonzero(stopped)
+    word = stop[rows].argmax(axis=1)
+    # Where each session stands before its stopping word.
+    peak = np.fmax.accumulate(np.maximum(high, 0), axis=1)  # the start, 0, is a peak
+    fall = dd.astype(np.int64)
+    np.maximum(fall[:, 1:], peak[:, :-1] - low[:, 1:], out=fall[:, 1:])
+    np.maximum(fall[:, 0], -low[:, 0], out=fall[:, 0])
+    before = (rows, np.maximum(word - 1, 0))
+    first = word == 0
+    path = np.where(first, 0, end[before])
+    peak = np.where(first, 0, peak[before])
+    fall = np.where(first, 0, np.fmax.accumulate(fall, axis=1)[before])
+    spent = np.where(first, 0, np.cumsum(staked, axis=1)[before])
+    step, pattern = steps[rows, word], patterns[rows, word]
+    # Then round by round through it, until each has stopped.
+    played = np.zeros(len(rows), dtype=np.int64)
+    reason = np.zeros(len(rows), dtype=np.int8)
+    out = [np.zeros(len(rows), dtype=np.int64) for _ in range(3)]  # path, staked, fall
+    going = np.ones(len(rows), dtype=bool)
+    never = np.zeros(len(rows), dtype=bool)
+    for j in range(tables.bits):
+        t = word * tables.bits + j  # the round
+        won = (pattern >> j) & 1 == 1
+        stake = ladder[step]
+        path = path + np.where(won, tables.profit, -SCALE) * stake
+        spent = spent + stake
+        peak = np.maximum(peak, path)
+        fall = np.maximum(fall, peak - path)
+        step = np.where(won == tables.reset_on_win, 0, (step + 1) % tables.steps)
+        low_stop = path <= stop_low if stop_low is not None else never
+        high_stop = path >= stop_high if stop_high is not None else never
+        ruin = (t < rounds - 1) & (path - ladder[step] * SCALE < ruin_below)
+        # The limits are checked right after a round, before the next stake.
+        now = going & (t < rounds) & (low_stop | high_stop | ruin)
+        played[now] = t[now] + 1
+        reason[now] = np.where(low_stop, 2, np.where(high_stop, 3, 1))[now]
+        for kept, value in zip(out, (path, spent, fall)):
+            kept[now] = value[now]
+        going &= ~now
+    return (stopped, played, reason, *out)
+
+
+def _steps(words: np.ndarray, tables: WordTables, work: Workspace):
+    """Return (table row of each word, rounds since the last reset after the last word)."""
+    sessions, n = words.shape
+    shape = (sessions, n)
+    starts = tiled(0, n * tables.bits, tables.bits, sessions)  # the round each word starts at
+    # Where each word last resets the ladder, counted from the session's start; the
+    # running maximum is where the ladder was last reset by the end of each word.
+    last = np.take(tables.last_reset(), words, out=work.get("word_last", shape, np.int32),
+                   mode="clip")
+    reset = np.add(last, starts, out=work.get("word_reset", shape))
+    np.maximum(reset[:, 0], 0, out=reset[:, 0])  # the start counts as a reset
+    np.fmax.accumulate(reset, axis=1, out=reset)
+    # The step each word is entered at: rounds since the last reset before it.
+    step = work.get("word_step", shape)
+    np.subtract(starts.ravel()[1:], reset.ravel()[:-1], out=step.ravel()[1:])
+    step[:, 0] = 0
+    # Its first table row, (step mod steps) x 2^bits, looked up: integer division is slow.
+    index = np.take(_first_rows(tables.steps, tables.bits, n * tables.bits), step,
+                    out=work.get("word_index", shape), mode="clip")
+    index += words
+    return index, n * tables.bits - reset[:, -1]
+
+
+_NEVER = np.int64(2**62)  # lower than any path can fall, higher than any can rise
+
+
+@lru_cache(maxsize=4)
+def _first_rows(steps: int, bits: int, runs: int) -> np.ndarray:
+    out = (np.arange(runs + 1, dtype=np.int64) % steps) << bits
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=4)
+def _table(profit: int, ladder: tuple[int, ...], reset_on_win: bool, bits: int) -> np.ndarray:
+    """Return FIELDS per (entry step, word), row step x 2^bits + word, in path units."""
+    size = 1 << bits
+    word = np.tile(np.arange(size, dtype=np.int64), len(ladder))
+    step = np.repeat(np.arange(len(ladder), dtype=np.int64), size)
+    stakes = np.array(ladder, dtype=np.int64)
+    path = np.zeros(word.size, dtype=np.int64)
+    low, high = np.full(word.size, _NEVER), np.full(word.size, -_NEVER)
+    fall, staked = np.zeros(word.size, dtype=np.int64), np.zeros(word.size, dtype=np.int64)
+    cover = np.full(word.size, _NEVER)
+    for t in range(bits):
+        won = (word >> t) & 1 == 1
+        stake = stakes[step]
+        path += np.where(won, profit, -SCALE) * stake
+        staked += stake
+        np.minimum(low, path, out=low)
+        np.maximum(high, path, out=high)  # the highest point so far
+        np.maximum(fall, high - path, out=fall)
+        step = np.where(won == reset_on_win, 0, (step + 1) % len(ladder))
+        if t < bits - 1:
+            np.minimum(cover, path - stakes[step] * SCALE, out=cover)
+    # Points are kept from the word's end, where the path is known. In int32 when every
+    # value fits: a smaller table spends less time waiting on memory.
+    table = np.stack([path, low - path, high - path, fall, staked, cover - path], axis=1)
+    if np.abs(table).max() < 2**31:
+        table = table.astype(np.int32)
+    table.flags.writeable = False
+    return table
+
+
+@lru_cache(maxsize=4)
+def _last_reset(reset_on_win: bool, bits: int) -> np.ndarray:
+    word = np.arange(1 << bits, dtype=np.int64)
+    resets = (word[:, None] >> np.arange(bits)) & 1 == (1 if reset_on_win else 0)
+    last = np.where(resets.any(axis=1), bits - np.argmax(resets[:, ::-1], axis=1), _NO_RESET)
+    last = last.astype(np.int32)
+    last.flags.writeable = False
+    return last
