@@ -10,7 +10,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from lottery.games import get_game
 from lottery.games.crash import TWO52, cents_from_r, generate_chain, published_hash, \
     sample_multipliers
-from lottery.sim import crash_montecarlo, crash_replay, engine
+from lottery.sim import crash_montecarlo, crash_replay, engine, words
 from lottery.sim.crash_strategies import (NO_EDGE, parse_strategy, reach_threshold)
 from lottery.sim.montecarlo import return_per_unit
 from lottery.sim.strategies import SimInputError, Workspace
@@ -357,7 +357,7 @@ def test_a_study_settled_a_word_at_a_time_matches_the_plain_engine_block_by_bloc
     parsed = crash_montecarlo.parse_study(GAME, body, max_bets=10**7)
     assert parsed.strategy.word_tables() is not None
     per_block = crash_montecarlo.CHUNK_CELLS // 37
-    assert body["sessions"] > per_block * crash_montecarlo.WORD_BLOCKS
+    assert body["sessions"] > per_block * words.GROUP_BLOCKS
     rng, results = np.random.default_rng(5), []
     reach = crash_montecarlo.uniform_threshold(parsed.strategy.target)
     for first in range(0, body["sessions"], per_block):

@@ -3,11 +3,12 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from lottery.cli import main
 from lottery.games import Game, get_game
-from lottery.sim import backtest, montecarlo
-from lottery.sim.strategies import SimInputError
+from lottery.sim import backtest, engine, montecarlo, words
+from lottery.sim.strategies import SimInputError, Workspace
 
 GAME = get_game("WinGo_1M")
 SPEC_RETURN = {"Big": 0.98, "Small": 0.98, "Red": 0.931, "Green": 0.931, "Violet": 0.882,
@@ -137,8 +138,9 @@ def test_memory_stays_bounded_by_the_block_size():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    # 2 million bets; the working set is a few blocks of CHUNK_CELLS values, not S x R.
-    assert peak < 20 * montecarlo.CHUNK_CELLS * np.dtype(np.int64).itemsize
+    # 2 million bets; the working set is a few blocks of CHUNK_CELLS values and the word
+    # tables of the bet and ladder (at most TABLE_BYTES), not S x R.
+    assert peak < 20 * montecarlo.CHUNK_CELLS * np.dtype(np.int64).itemsize + words.TABLE_BYTES
 
 
 class Coin(Game):
@@ -178,3 +180,48 @@ def test_any_game_with_finite_outcomes_is_simulated_through_its_own_rules():
     with pytest.raises(SimInputError, match="market must be one of side, got 'color'"):
         backtest.parse_backtest(coin, {"predictor": "report", "market": "color"})
     assert backtest.parse_backtest(coin, {"predictor": "report"}).market == "side"
+
+
+@pytest.mark.parametrize("progression", ["flat", "martingale", "paroli"])
+@pytest.mark.parametrize("limits", [{"initial_wallet": 1e9},
+                                    {"initial_wallet": 60, "stop_loss": 20, "take_profit": 15}],
+                         ids=["rich", "stops"])
+def test_a_win_or_lose_bet_settled_a_word_at_a_time_matches_the_plain_engine(progression,
+                                                                              limits):
+    # Big is won at 1.96 or lost: settled by lottery.sim.words, several blocks at once.
+    body = {"target": "Big", "progression": progression, "sessions": 9000, "rounds": 75,
+            "seed": 8, **limits}
+    study = montecarlo.parse_study(GAME, body)
+    row = engine.gain_row(GAME, "Big")
+    assert montecarlo._word_tables(row, study.progression) is not None
+    per_block = montecarlo.CHUNK_CELLS // 75
+    assert body["sessions"] > per_block * words.GROUP_BLOCKS
+    rng, results = np.random.default_rng(8), []
+    for first in range(0, body["sessions"], per_block):
+        digits = rng.integers(0, 10, (min(per_block, body["sessions"] - first), 75),
+                              dtype=np.uint8)
+        results.append(engine.run_paths(row[digits].astype(np.int64), study.progression,
+                                        study.limits))
+    expected = montecarlo.summarise(study, *(np.concatenate([getattr(r, f) for r in results])
+                                             for f in ("final", "wagered", "drawdown",
+                                                       "rounds", "reason")), 1.0)
+    res = montecarlo.run(study)
+    for key in ("elapsed_seconds", "bets_per_second"):
+        expected.pop(key, None), res.pop(key, None)
+    assert res == expected
+    assert (res["stop_reasons"]["max_rounds"] < 9000) == ("stop_loss" in limits)
+
+
+def test_bets_with_more_than_one_payout_are_settled_round_by_round():
+    # Red pays 1.47 on 0 and 1.96 on 2, 4, 6, 8: not one bit per round.
+    martingale = montecarlo.parse_study(GAME, {"progression": "martingale"}).progression
+    assert montecarlo._word_tables(engine.gain_row(GAME, "Red"), martingale) is None
+    assert montecarlo._word_tables(engine.gain_row(GAME, "7"), martingale) is not None
+
+
+@given(wins=st.lists(st.booleans(), min_size=2, max_size=100), seed=st.integers(0, 2**32 - 1))
+def test_the_winning_outcomes_are_told_apart_whatever_their_number(wins, seed):
+    wins = np.array(wins)
+    drawn = np.random.default_rng(seed).integers(0, len(wins), (3, 50), dtype=np.uint8)
+    won = montecarlo._winning(wins)(drawn, Workspace())
+    assert won.dtype == bool and np.array_equal(won, wins[drawn])

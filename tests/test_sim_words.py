@@ -1,7 +1,7 @@
 """Settling win-or-lose bets a word of rounds at a time gives the round-by-round figures exactly."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from lottery.sim import engine, words
 from lottery.sim.strategies import SimInputError, make_progression
@@ -22,8 +22,11 @@ def plain(won, profit, progression, limits):
        shape=st.tuples(st.integers(1, 5), st.integers(1, 300)), seed=st.integers(0, 2**32 - 1),
        profit=st.sampled_from([1, 50, 100, 200, 9_900, 99_999_900]),
        p=st.sampled_from([0.01, 0.3, 0.5, 0.9]),
-       wallet=st.sampled_from([1.0, 4.0, 20.0, 1e6]), base=st.sampled_from([1.0, 0.5]),
-       stop_loss=st.sampled_from([None, 3.0, 25.0]), take_profit=st.sampled_from([None, 2.0, 30.0]))
+       wallet=st.sampled_from([1.0, 4.0, 7.37, 20.0, 1e6]), base=st.sampled_from([1.0, 0.5]),
+       stop_loss=st.sampled_from([None, 3.0, 3.33, 25.0]),
+       take_profit=st.sampled_from([None, 2.0, 2.01, 30.0]))
+@example(ladder=("flat", None), shape=(1, 1), seed=0, profit=100, p=0.01, wallet=1.0, base=1.0,
+         stop_loss=None, take_profit=None)  # the last round, lost with the last stake
 def test_words_give_the_round_by_round_figures(ladder, shape, seed, profit, p, wallet, base,
                                               stop_loss, take_profit):
     progression = make_progression(*ladder)
@@ -41,8 +44,9 @@ def test_words_give_the_round_by_round_figures(ladder, shape, seed, profit, p, w
 
 @pytest.mark.parametrize("ladder", LADDERS, ids=lambda x: f"{x[0]} {len(x[1] or ())}")
 @pytest.mark.parametrize("limits", [engine.Limits(1e9, 1.0), engine.Limits(30.0, 1.0),
-                                    engine.Limits(200.0, 1.0, stop_loss=40, take_profit=25)],
-                         ids=["rich", "ruin", "limits"])
+                                    engine.Limits(200.0, 1.0, stop_loss=40, take_profit=25),
+                                    engine.Limits(37.37, 1.0, stop_loss=23.33, take_profit=20.01)],
+                         ids=["rich", "ruin", "limits", "odd limits"])
 def test_long_sessions_give_the_round_by_round_figures(ladder, limits):
     # 16-bit words (8-bit for long ladders) and a tail; sessions that stop anywhere.
     progression = make_progression(*ladder)

@@ -8,7 +8,7 @@ which for a whole-number threshold T is U >= T / 2^52 (exact in float64), one
 comparison per round. S sessions x R rounds are drawn in blocks of about
 CHUNK_CELLS rounds, so memory stays bounded whatever S x R is. A fixed target
 or a ladder (martingale, Paroli, custom, the martingale script) keeps one bit
-per round and settles WORD_BLOCKS blocks at once, a word of rounds per table
+per round and settles several blocks at once, a word of rounds per table
 lookup (`lottery.sim.words`); the others (d'Alembert, Fibonacci, the streak
 chaser) settle each block with `engine.run_paths`, round by round. Both give
 the same figures to the last unit.
@@ -34,7 +34,6 @@ from lottery.sim.params import parse_limits, reject_unknown, require_object
 from lottery.sim.strategies import SCALE, Workspace
 
 CHUNK_CELLS = montecarlo.CHUNK_CELLS
-WORD_BLOCKS = 4  # blocks of rounds settled at once a word at a time (one bit per round)
 STUDY_FIELDS = (*STRATEGY_FIELDS, "initial_wallet", "stop_loss", "take_profit", "sessions",
                 "rounds", "seed")
 
@@ -96,29 +95,20 @@ def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dic
     under = uniform_threshold(strategy.wait_under) if strategy.needs_below else None
     tables = strategy.word_tables()
     per_block = max(1, CHUNK_CELLS // study.rounds)
-    # Settled a word at a time, a session keeps one bit per round, so many blocks are
-    # settled at once: numpy's fixed cost per call would otherwise weigh on its time.
-    per_settle = per_block * (WORD_BLOCKS if tables else 1)
     n = study.sessions
     final, wagered, drawdown = np.empty(n), np.empty(n), np.empty(n)
     played = np.empty(n, dtype=np.int64)
     bets = np.empty(n, dtype=np.int64)
     reason = np.empty(n, dtype=np.int8)
     work = Workspace()
-    for first in range(0, n, per_settle):
-        rows = min(per_settle, n - first)
-        if tables:
-            packed = work.get("packed", (rows, -(-study.rounds // 8)), np.uint8)
-            for sub in range(0, rows, per_block):
-                reached, _ = _block(rng, (min(per_block, rows - sub), study.rounds), reach,
-                                    None, work, progress)
-                packed[sub:sub + len(reached)] = words.pack(reached)
-            res = words.run_wins(packed, study.rounds, tables, study.limits, work)
-            placed = res.rounds
-        else:
-            reached, below = _block(rng, (rows, study.rounds), reach, under, work, progress)
-            res, placed = settle_block(strategy, study.limits, reached, below, work)
-        block = slice(first, first + rows)
+    if tables:
+        groups = words.settle_sessions(n, study.rounds, per_block,
+                                       lambda shape: _block(rng, shape, reach, None, work)[0],
+                                       tables, study.limits, work, progress)
+        settled = ((block, res, res.rounds) for block, res in groups)
+    else:
+        settled = _settle_blocks(study, rng, reach, under, per_block, work, progress)
+    for block, res, placed in settled:
         final[block], wagered[block], drawdown[block] = res.final, res.wagered, res.drawdown
         played[block], reason[block], bets[block] = res.rounds, res.reason, placed
     elapsed = time.perf_counter() - started
@@ -127,13 +117,22 @@ def run(study: CrashStudy, progress: Callable[[int], None] | None = None) -> dic
                                    int(played.sum()), int(bets.sum()), elapsed)}
 
 
-def _block(rng, shape, reach, under, work, progress):
+def _settle_blocks(study, rng, reach, under, per_block, work, progress):
+    """Yield (sessions, outcomes, bets placed) block by block, settled round by round."""
+    for first in range(0, study.sessions, per_block):
+        shape = (min(per_block, study.sessions - first), study.rounds)
+        reached, below = _block(rng, shape, reach, under, work)
+        res, placed = settle_block(study.strategy, study.limits, reached, below, work)
+        if progress:
+            progress(shape[0] * shape[1])
+        yield slice(first, first + shape[0]), res, placed
+
+
+def _block(rng, shape, reach, under, work):
     """Draw a block of rounds; return (reached the target, crashed below wait_under or None)."""
     u = draw_uniforms(rng, shape, work)
     reached = np.greater_equal(u, reach, out=work.get("reached", shape, bool))
     below = None if under is None else np.less(u, under, out=work.get("below", shape, bool))
-    if progress:
-        progress(shape[0] * shape[1])
     return reached, below
 
 

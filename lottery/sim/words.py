@@ -18,20 +18,23 @@ through that word alone. Every figure is exactly the round-by-round one.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable, Iterator
 
 import numpy as np
 
 from lottery.sim.engine import UNIT, Limits, PathResult, stop_units
 from lottery.sim.strategies import LADDERS, SCALE, Progression, Workspace, tiled
 
-TABLE_BYTES = 16 << 20  # largest table of 16-bit words; longer ladders use 8-bit words
+TABLE_BYTES = 8 << 20  # largest table of 16-bit words (int32); longer ladders use 8-bit words
+GROUP_BLOCKS = 4  # blocks of rounds `settle_sessions` settles at once (measured: 4 to 8)
 # Per word: net gain, lowest and highest point (from the word's end), largest fall inside
 # it, amount staked, and the lowest wallet less the next stake after each of its rounds but
 # the last (from the word's end: ruin is when that falls below -bankroll).
 FIELDS = 6
-COVER = 5
+STAKED, COVER = 4, 5
 _NO_RESET = -(1 << 30)  # below any round number: a word that never resets the ladder
 
 
@@ -53,9 +56,27 @@ class WordTables:
         """Return the largest stake in path units."""
         return max(self.ladder) * SCALE
 
+    @property
+    def stake_unit(self) -> int:
+        """Return the hundredths of the base bet in one unit the tables stake."""
+        return math.gcd(*self.ladder)
+
+    @property
+    def unit(self) -> int:
+        """Return the path units in one unit of the tables' points and gains."""
+        return math.gcd(self.profit, SCALE) * self.stake_unit
+
+    def entry_stakes(self) -> np.ndarray:
+        """Return each step's stake as the tables' points count it."""
+        share = math.gcd(self.profit, SCALE)
+        return np.array(self.ladder, dtype=np.int64) // self.stake_unit * (SCALE // share)
+
     def table(self, bits: int) -> np.ndarray:
-        """Return the (steps x 2^bits, FIELDS) table of words of `bits` rounds."""
-        return _table(self.profit, self.ladder, self.reset_on_win, bits)
+        """Return the (steps x 2^bits, FIELDS) table of words of `bits` rounds, in its units."""
+        # Kept in the largest common unit, so it fits the smallest integers it can.
+        share = math.gcd(self.profit, SCALE)
+        return _table(self.profit // share, SCALE // share,
+                      tuple(s // self.stake_unit for s in self.ladder), self.reset_on_win, bits)
 
     def last_reset(self) -> np.ndarray:
         """Return, per word, 1 + its last round that resets the ladder (_NO_RESET if none)."""
@@ -73,8 +94,32 @@ def word_tables(profit: int, progression: Progression) -> WordTables | None:
         ladder = tuple(int(round(m * SCALE)) for m in progression.multipliers)
     else:
         return None
-    bits = 16 if len(ladder) * (1 << 16) * FIELDS * 8 <= TABLE_BYTES else 8
+    bits = 16 if len(ladder) * (1 << 16) * FIELDS * 4 <= TABLE_BYTES else 8
     return WordTables(profit, ladder, progression.name != "paroli", bits)
+
+
+def settle_sessions(sessions: int, rounds: int, per_block: int,
+                    draw_won: Callable[[tuple[int, int]], np.ndarray], tables: WordTables,
+                    limits: Limits, work: Workspace,
+                    progress: Callable[[int], None] | None = None
+                    ) -> Iterator[tuple[slice, PathResult]]:
+    """Yield (a slice of the sessions, their outcomes) for S sessions of `rounds` rounds.
+
+    `draw_won(shape)` draws a block of rounds and returns which were won (bool);
+    `progress(n)` is told of each block of n rounds. One bit per round is kept, so
+    GROUP_BLOCKS blocks are settled at once: numpy's fixed cost per call is spread
+    over more rounds, while the tables and scratch arrays still fit in the CPU cache.
+    """
+    per_group = per_block * GROUP_BLOCKS
+    for first in range(0, sessions, per_group):
+        rows = min(per_group, sessions - first)
+        packed = work.get("packed", (rows, -(-rounds // 8)), np.uint8)
+        for sub in range(0, rows, per_block):
+            shape = (min(per_block, rows - sub), rounds)
+            packed[sub:sub + shape[0]] = pack(draw_won(shape))
+            if progress:
+                progress(shape[0] * shape[1])
+        yield slice(first, first + rows), run_wins(packed, rounds, tables, limits, work)
 
 
 def pack(won: np.ndarray) -> np.ndarray:
@@ -97,6 +142,8 @@ def run_wins(packed: np.ndarray, rounds: int, tables: WordTables, limits: Limits
         high = np.maximum(high, final + hi)
         fall = np.maximum(np.maximum(fall, dd), peak - (final + lo))
         staked = staked + stake
+    final, low, high, fall = (a * tables.unit for a in (final, low, high, fall))  # path units
+    staked = staked * tables.stake_unit
     stops = stop_units(limits, limits.base_bet / UNIT)
     ruin_below, stop_low, stop_high = stops
     maybe = low - tables.largest < ruin_below  # a session that may stop early
@@ -109,7 +156,7 @@ def run_wins(packed: np.ndarray, rounds: int, tables: WordTables, limits: Limits
     rows = np.flatnonzero(maybe)
     if rows.size:
         stopped, *figures = _stops(packed[rows], rounds, tables, stops, work)
-        rows = rows[stopped]
+        rows, figures = rows[stopped], [f[stopped] for f in figures]
         played[rows], reason[rows], final[rows], staked[rows], fall[rows] = figures
     to_money = limits.base_bet / UNIT
     return PathResult(final=limits.bankroll + final * to_money, rounds=played, reason=reason,
@@ -179,13 +226,36 @@ def _tail_stats(tail, run: np.ndarray, tables: WordTables) -> np.ndarray:
 
 
 def _stops(packed: np.ndarray, rounds: int, tables: WordTables, stops, work):
-    """Return (stops early, and for those: rounds played, reason, path, staked, largest fall).
+    """Return (stops early, rounds played, reason, path, staked, largest fall) of sessions.
 
     Each session is followed word by word to the word it stops in (the last rounds
     count as one), then round by round through that word, with the rules of `run_paths`.
+    The words are looked at in widening windows from the start: sessions that stop
+    early, as most that stop do, are never followed to the end.
     """
-    ruin_below, stop_low, stop_high = stops
+    sessions = len(packed)
     words, tail = _split(packed, rounds, tables.bits)
+    figures = [np.zeros(sessions, dtype=bool), np.full(sessions, rounds, dtype=np.int64),
+               np.zeros(sessions, dtype=np.int8),
+               *(np.zeros(sessions, dtype=np.int64) for _ in range(3))]
+    todo, width = np.arange(sessions), _FIRST_WINDOW
+    while todo.size:
+        whole = width >= words.shape[1]
+        part = None if tail is None or not whole else (tail[0][todo], tail[1])
+        found, word, state = _stop_word(words[todo, :width], part, whole, tables, stops, work)
+        rows = todo[found]
+        figures[0][rows] = True
+        for kept, value in zip(figures[1:], _play_word(word, state, rounds, tables, stops)):
+            kept[rows] = value
+        if whole:
+            break
+        todo, width = todo[~found], width * 4
+    return figures
+
+
+def _stop_word(words, tail, whole: bool, tables: WordTables, stops, work):
+    """Return (stops in these words, the word it stops in, where it stands before that word:
+    (path, peak, largest fall, staked, step, word's rounds)) for sessions' first words."""
     stats, index, run = _stats(words, tables, work, tables.table(tables.bits))
     columns = [stats[:, :, i] for i in range(FIELDS)]
     steps = index >> tables.bits if tables.steps > 1 else np.zeros(words.shape, dtype=np.int64)
@@ -196,58 +266,72 @@ def _stops(packed: np.ndarray, rounds: int, tables: WordTables, stops, work):
         steps = np.concatenate([steps, (run % tables.steps)[:, None]], axis=1)
         patterns = np.concatenate([patterns, tail[0][:, None]], axis=1)
     net, lo, hi, dd, staked, cover = columns
-    end = np.cumsum(net, axis=1)
+    # In the tables' units: the limits are rounded the way each comparison needs.
+    unit = tables.unit
+    ruin_below, stop_low, stop_high = stops
+    ruin_below = -(-ruin_below // unit)  # x * unit < r  <=>  x < ceil(r / unit)
+    first_stake = tables.entry_stakes()  # of each step, in the tables' units
+    end = np.cumsum(net, axis=1, dtype=np.int64)
     low, high = end + lo, end + hi
-    ladder = np.array(tables.ladder, dtype=np.int64)
-    # Ruin: after a round the wallet cannot cover the next stake, inside a word (cover)
-    # or before the next word's first stake (none after the session's last round).
+    # Ruin: after a round the wallet cannot cover the next stake, inside a word (cover;
+    # a one-round word has no inside) or before the next word's first stake (none after
+    # the session's last round).
     stop = end + cover < ruin_below
-    stop[:, :-1] |= end[:, :-1] - ladder[steps[:, 1:]] * SCALE < ruin_below
+    if tail is not None and tail[1] == 1:
+        stop[:, -1] = False
+    stop[:, :-1] |= end[:, :-1] - first_stake[steps[:, 1:]] < ruin_below
+    if not whole:  # the word after the window
+        stop[:, -1] |= end[:, -1] - first_stake[run % tables.steps] < ruin_below
     if stop_low is not None:
-        stop |= low <= stop_low
+        stop |= low <= stop_low // unit
     if stop_high is not None:
-        stop |= high >= stop_high
-    stopped = stop.any(axis=1)
-    rows = np.flatnonzero(stopped)
+        stop |= high >= -(-stop_high // unit)
+    found = stop.any(axis=1)
+    rows = np.flatnonzero(found)
     word = stop[rows].argmax(axis=1)
-    # Where each session stands before its stopping word.
     peak = np.fmax.accumulate(np.maximum(high, 0), axis=1)  # the start, 0, is a peak
     fall = dd.astype(np.int64)
     np.maximum(fall[:, 1:], peak[:, :-1] - low[:, 1:], out=fall[:, 1:])
     np.maximum(fall[:, 0], -low[:, 0], out=fall[:, 0])
     before = (rows, np.maximum(word - 1, 0))
     first = word == 0
-    path = np.where(first, 0, end[before])
-    peak = np.where(first, 0, peak[before])
-    fall = np.where(first, 0, np.fmax.accumulate(fall, axis=1)[before])
-    spent = np.where(first, 0, np.cumsum(staked, axis=1)[before])
-    step, pattern = steps[rows, word], patterns[rows, word]
-    # Then round by round through it, until each has stopped.
-    played = np.zeros(len(rows), dtype=np.int64)
-    reason = np.zeros(len(rows), dtype=np.int8)
-    out = [np.zeros(len(rows), dtype=np.int64) for _ in range(3)]  # path, staked, fall
-    going = np.ones(len(rows), dtype=bool)
-    never = np.zeros(len(rows), dtype=bool)
-    for j in range(tables.bits):
-        t = word * tables.bits + j  # the round
-        won = (pattern >> j) & 1 == 1
-        stake = ladder[step]
-        path = path + np.where(won, tables.profit, -SCALE) * stake
-        spent = spent + stake
-        peak = np.maximum(peak, path)
-        fall = np.maximum(fall, peak - path)
-        step = np.where(won == tables.reset_on_win, 0, (step + 1) % tables.steps)
-        low_stop = path <= stop_low if stop_low is not None else never
-        high_stop = path >= stop_high if stop_high is not None else never
-        ruin = (t < rounds - 1) & (path - ladder[step] * SCALE < ruin_below)
-        # The limits are checked right after a round, before the next stake.
-        now = going & (t < rounds) & (low_stop | high_stop | ruin)
-        played[now] = t[now] + 1
-        reason[now] = np.where(low_stop, 2, np.where(high_stop, 3, 1))[now]
-        for kept, value in zip(out, (path, spent, fall)):
-            kept[now] = value[now]
-        going &= ~now
-    return (stopped, played, reason, *out)
+    state = [np.where(first, 0, a[before]) * scale for a, scale in (
+        (end, unit), (peak, unit), (np.fmax.accumulate(fall, axis=1), unit),
+        (np.cumsum(staked, axis=1, dtype=np.int64), tables.stake_unit))]
+    return found, word, (*state, steps[rows, word], patterns[rows, word])
+
+
+def _play_word(word, state, rounds: int, tables: WordTables, stops):
+    """Return (rounds played, reason, path, staked, largest fall) of sessions played round by
+    round through the word they stop in, from where they stand before it."""
+    ruin_below, stop_low, stop_high = stops
+    path, peak, fall, spent, step, pattern = state
+    bits = tables.bits
+    ladder = np.array(tables.ladder, dtype=np.int64)
+    j = np.arange(bits)
+    won = (pattern[:, None] >> j) & 1 == 1  # sessions x rounds of the word
+    # The step before each round: from the entry step until the word's first reset,
+    # then the rounds since the last reset before it.
+    resets = np.where(won == tables.reset_on_win, j + 1, 0)
+    since = np.fmax.accumulate(resets, axis=1)  # 1 + the last reset at or before each round
+    steps = np.empty((len(word), bits + 1), dtype=np.int64)  # and the step after the last
+    steps[:, 0] = step
+    steps[:, 1:] = np.where(since > 0, j + 1 - since, step[:, None] + j + 1) % tables.steps
+    stake = ladder[steps[:, :-1]]
+    path = path[:, None] + np.cumsum(np.where(won, tables.profit, -SCALE) * stake, axis=1)
+    spent = spent[:, None] + np.cumsum(stake, axis=1)
+    peak = np.fmax.accumulate(np.maximum(path, peak[:, None]), axis=1)
+    fall = np.fmax.accumulate(np.maximum(peak - path, fall[:, None]), axis=1)
+    t = word[:, None] * bits + j  # the rounds
+    low_stop = path <= stop_low if stop_low is not None else np.zeros_like(won)
+    high_stop = path >= stop_high if stop_high is not None else np.zeros_like(won)
+    ruin = (t < rounds - 1) & (path - ladder[steps[:, 1:]] * SCALE < ruin_below)
+    # The limits are checked right after a round, before the next stake: the first
+    # round that meets one is the last played.
+    at = ((low_stop | high_stop | ruin) & (t < rounds)).argmax(axis=1)
+    last = (np.arange(len(word)), at)
+    reason = np.where(low_stop[last], 2, np.where(high_stop[last], 3, 1)).astype(np.int8)
+    return t[last] + 1, reason, path[last], spent[last], fall[last]
 
 
 def _steps(words: np.ndarray, tables: WordTables, work: Workspace):
@@ -274,6 +358,8 @@ def _steps(words: np.ndarray, tables: WordTables, work: Workspace):
 
 
 _NEVER = np.int64(2**62)  # lower than any path can fall, higher than any can rise
+_BUILD_ROWS = 1 << 13  # table rows worked out at once
+_FIRST_WINDOW = 8  # words `_stops` looks at first, then 4 times as many, ...
 
 
 @lru_cache(maxsize=4)
@@ -284,32 +370,41 @@ def _first_rows(steps: int, bits: int, runs: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _table(profit: int, ladder: tuple[int, ...], reset_on_win: bool, bits: int) -> np.ndarray:
-    """Return FIELDS per (entry step, word), row step x 2^bits + word, in path units."""
+def _table(win: int, loss: int, ladder: tuple[int, ...], reset_on_win: bool,
+           bits: int) -> np.ndarray:
+    """Return FIELDS per (entry step, word), row step x 2^bits + word: a won round gains
+    win x its stake, a lost one loses loss x its stake."""
     size = 1 << bits
-    word = np.tile(np.arange(size, dtype=np.int64), len(ladder))
-    step = np.repeat(np.arange(len(ladder), dtype=np.int64), size)
     stakes = np.array(ladder, dtype=np.int64)
-    path = np.zeros(word.size, dtype=np.int64)
-    low, high = np.full(word.size, _NEVER), np.full(word.size, -_NEVER)
-    fall, staked = np.zeros(word.size, dtype=np.int64), np.zeros(word.size, dtype=np.int64)
-    cover = np.full(word.size, _NEVER)
-    for t in range(bits):
-        won = (word >> t) & 1 == 1
-        stake = stakes[step]
-        path += np.where(won, profit, -SCALE) * stake
-        staked += stake
-        np.minimum(low, path, out=low)
-        np.maximum(high, path, out=high)  # the highest point so far
-        np.maximum(fall, high - path, out=fall)
-        step = np.where(won == reset_on_win, 0, (step + 1) % len(ladder))
-        if t < bits - 1:
-            np.minimum(cover, path - stakes[step] * SCALE, out=cover)
-    # Points are kept from the word's end, where the path is known. In int32 when every
-    # value fits: a smaller table spends less time waiting on memory.
-    table = np.stack([path, low - path, high - path, fall, staked, cover - path], axis=1)
-    if np.abs(table).max() < 2**31:
-        table = table.astype(np.int32)
+    # In the smallest integers every value fits (a word moves the path by at most bits x
+    # the largest stake x the larger of a win and a loss): a smaller table waits less on
+    # memory.
+    reach = (2 * bits + 1) * int(stakes.max()) * max(win, loss)
+    dtype = next(t for t in (np.int16, np.int32, np.int64) if reach <= np.iinfo(t).max)
+    table = np.empty((len(ladder) * size, FIELDS), dtype=dtype)
+    for start in range(0, len(table), _BUILD_ROWS):  # a slice at a time: small scratch
+        rows = slice(start, min(start + _BUILD_ROWS, len(table)))
+        row = np.arange(rows.start, rows.stop, dtype=np.int64)
+        word, step = row & (size - 1), row >> bits
+        path, fall, staked = (np.zeros(len(row), dtype=np.int64) for _ in range(3))
+        low, high = np.full(len(row), _NEVER), np.full(len(row), -_NEVER)
+        # A one-round word has no round but its last: its cover is never read (_stops).
+        cover = np.full(len(row), _NEVER) if bits > 1 else path.copy()
+        for t in range(bits):
+            won = (word >> t) & 1 == 1
+            stake = stakes[step]
+            path += np.where(won, win, -loss) * stake
+            staked += stake
+            np.minimum(low, path, out=low)
+            np.maximum(high, path, out=high)  # the highest point so far
+            np.maximum(fall, high - path, out=fall)
+            step = np.where(won == reset_on_win, 0, (step + 1) % len(ladder))
+            if t < bits - 1:
+                np.minimum(cover, path - stakes[step] * loss, out=cover)
+        # Points are kept from the word's end, where the path is known.
+        for field, value in enumerate((path, low - path, high - path, fall, staked,
+                                       cover - path)):
+            table[rows, field] = value
     table.flags.writeable = False
     return table
 
@@ -317,8 +412,8 @@ def _table(profit: int, ladder: tuple[int, ...], reset_on_win: bool, bits: int) 
 @lru_cache(maxsize=4)
 def _last_reset(reset_on_win: bool, bits: int) -> np.ndarray:
     word = np.arange(1 << bits, dtype=np.int64)
-    resets = (word[:, None] >> np.arange(bits)) & 1 == (1 if reset_on_win else 0)
-    last = np.where(resets.any(axis=1), bits - np.argmax(resets[:, ::-1], axis=1), _NO_RESET)
-    last = last.astype(np.int32)
+    last = np.full(word.size, _NO_RESET, dtype=np.int32)
+    for t in range(bits):  # a later round overwrites an earlier one
+        last[((word >> t) & 1 == 1) == reset_on_win] = t + 1
     last.flags.writeable = False
     return last
