@@ -2,10 +2,12 @@
 
 When every round is one bet that is either won (profit p per unit) or lost, and
 the stake follows a ladder that a win (martingale, custom) or a loss (Paroli)
-sends back to its first step, a session is a string of bits. Packed 16 (or 8)
-to a word, each word and each step the ladder can enter it at has a row in a
-table: the word's net gain, lowest and highest point, largest fall and amount
-staked. The path is then followed word by word instead of round by round.
+sends back to its first step, a session is a string of bits. Packed 16 to a
+word (8 when that table would pass TABLE_BYTES), each word and each step the
+ladder can enter it at has a row in a table: the word's net gain, lowest and
+highest point, largest fall and amount staked, in their largest common unit and
+the smallest integers that hold them. The path is then followed word by word
+instead of round by round.
 
 The step a word is entered at is the number of rounds since the ladder was last
 reset, modulo its length: the running maximum of where each word last resets
@@ -18,6 +20,7 @@ through that word alone. Every figure is exactly the round-by-round one.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +31,7 @@ import numpy as np
 from lottery.sim.engine import UNIT, Limits, PathResult, stop_units
 from lottery.sim.strategies import LADDERS, SCALE, Progression, Workspace, tiled
 
-TABLE_BYTES = 8 << 20  # largest table of 16-bit words (int32); longer ladders use 8-bit words
+TABLE_BYTES = 8 << 20  # largest table of 16-bit words; a larger one uses 8-bit words
 GROUP_BLOCKS = 4  # blocks of rounds `settle_sessions` settles at once (measured: 4 to 8)
 # Per word: net gain, lowest and highest point (from the word's end), largest fall inside
 # it, amount staked, and the lowest wallet less the next stake after each of its rounds but
@@ -101,8 +104,9 @@ def word_tables(profit: int, progression: Progression) -> WordTables | None:
         ladder = tuple(int(round(m * SCALE)) for m in progression.multipliers)
     else:
         return None
-    bits = 16 if len(ladder) * (1 << 16) * FIELDS * 4 <= TABLE_BYTES else 8
-    return WordTables(profit, ladder, progression.name != "paroli", bits)
+    tables = WordTables(profit, ladder, progression.name != "paroli", 16)
+    size = len(ladder) * (1 << 16) * FIELDS * np.dtype(_dtype(*tables._key(16))).itemsize
+    return tables if size <= TABLE_BYTES else dataclasses.replace(tables, bits=8)
 
 
 def settle_sessions(sessions: int, rounds: int, per_block: int,
@@ -379,6 +383,14 @@ def _first_rows(steps: int, bits: int, runs: int) -> np.ndarray:
     return out
 
 
+def _dtype(win: int, loss: int, ladder: tuple[int, ...], reset_on_win: bool, bits: int):
+    """Return the smallest integers that hold every value of a table (a smaller table waits
+    less on memory): a word moves the path by at most bits x the largest stake x the larger
+    of a win and a loss."""
+    reach = (2 * bits + 1) * max(ladder) * max(win, loss)
+    return next(t for t in (np.int16, np.int32, np.int64) if reach <= np.iinfo(t).max)
+
+
 @lru_cache(maxsize=4)
 def _table(win: int, loss: int, ladder: tuple[int, ...], reset_on_win: bool,
            bits: int) -> np.ndarray:
@@ -386,12 +398,8 @@ def _table(win: int, loss: int, ladder: tuple[int, ...], reset_on_win: bool,
     win x its stake, a lost one loses loss x its stake."""
     size = 1 << bits
     stakes = np.array(ladder, dtype=np.int64)
-    # In the smallest integers every value fits (a word moves the path by at most bits x
-    # the largest stake x the larger of a win and a loss): a smaller table waits less on
-    # memory.
-    reach = (2 * bits + 1) * int(stakes.max()) * max(win, loss)
-    dtype = next(t for t in (np.int16, np.int32, np.int64) if reach <= np.iinfo(t).max)
-    table = np.empty((len(ladder) * size, FIELDS), dtype=dtype)
+    table = np.empty((len(ladder) * size, FIELDS), dtype=_dtype(win, loss, ladder, reset_on_win,
+                                                                 bits))
     for start in range(0, len(table), _BUILD_ROWS):  # a slice at a time: small scratch
         rows = slice(start, min(start + _BUILD_ROWS, len(table)))
         row = np.arange(rows.start, rows.stop, dtype=np.int64)
