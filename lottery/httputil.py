@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import Callable
+
+import httpx
+import tenacity
 
 
 def retry_after_seconds(header: str | None) -> float | None:
@@ -47,3 +51,30 @@ def wait_retry_after(backoff):
             return exc.retry_after
         return backoff(state)
     return wait
+
+
+def refusal(status: int, headers, cap: float) -> str | None:
+    """Return why an answer is final (raising Retryable when it is worth asking again), or None.
+
+    None: a 2xx answer. A 429 or 5xx is retried unless its Retry-After is over `cap` seconds.
+    """
+    if 200 <= status < 300:
+        return None
+    again = retryable(status, headers)
+    if again is None:
+        return f"HTTP {status} (not retried)"
+    if again.retry_after is not None and again.retry_after > cap:
+        return f"HTTP {status}, asks to wait {again.retry_after:.0f} s (more than {cap:.0f})"
+    raise again
+
+
+def bounded_retries(attempts: int, max_elapsed: float, backoff,
+                    sleep: Callable[[float], None],
+                    before_sleep: Callable[[tenacity.RetryCallState], None]) -> tenacity.Retrying:
+    """Return retries of transport errors and Retryable answers: at most `attempts` tries
+    within `max_elapsed` seconds, waiting as a Retry-After asks or else `backoff`."""
+    return tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(attempts) | tenacity.stop_before_delay(max_elapsed),
+        wait=wait_retry_after(backoff),
+        retry=tenacity.retry_if_exception_type((httpx.TransportError, Retryable)),
+        before_sleep=before_sleep, sleep=sleep, reraise=True)

@@ -25,7 +25,7 @@ import tenacity
 from lottery import alerts, keys
 from lottery.config import Settings
 from lottery.events import Listener
-from lottery.httputil import Retryable, retryable, wait_retry_after
+from lottery.httputil import Retryable, bounded_retries, refusal
 from lottery.loop import StoppableLoop
 
 log = logging.getLogger("lottery.alerts")
@@ -55,16 +55,11 @@ class WebhookSender:
 
     def post(self, index: int, url: str, body: dict) -> bool:
         """Post one body to one URL with bounded retries; return True once it is accepted."""
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.attempts)
-            | tenacity.stop_before_delay(self.max_elapsed),
-            wait=wait_retry_after(self._backoff),
-            retry=tenacity.retry_if_exception_type((httpx.TransportError, Retryable)),
-            before_sleep=lambda state: log.info(
-                "webhook #%d: attempt %d failed (%s); retrying in %.2f s", index,
-                state.attempt_number, _describe(state.outcome.exception()),
-                state.upcoming_sleep),
-            sleep=self.sleep, reraise=True)
+        retrying = bounded_retries(
+            self.attempts, self.max_elapsed, self._backoff, self.sleep,
+            lambda state: log.info("webhook #%d: attempt %d failed (%s); retrying in %.2f s",
+                                   index, state.attempt_number,
+                                   _describe(state.outcome.exception()), state.upcoming_sleep))
         try:
             retrying(self._post_once, url, body)
             return True
@@ -79,16 +74,9 @@ class WebhookSender:
 
     def _post_once(self, url: str, body: dict) -> None:
         resp = self.client.post(url, json=body)
-        status = resp.status_code
-        if 200 <= status < 300:
-            return
-        again = retryable(status, resp.headers)
-        if again is not None:
-            if again.retry_after is not None and again.retry_after > RETRY_AFTER_CAP:
-                raise _Refused(f"HTTP {status}, asks to wait {again.retry_after:.0f} s "
-                               f"(more than {RETRY_AFTER_CAP:.0f})")
-            raise again
-        raise _Refused(f"HTTP {status} (not retried)")
+        refused = refusal(resp.status_code, resp.headers, RETRY_AFTER_CAP)
+        if refused:
+            raise _Refused(refused)
 
 
 class _Refused(Exception):

@@ -24,7 +24,7 @@ import tenacity
 from lottery.config import Settings
 from lottery.games import Game
 from lottery.games.base import _load
-from lottery.httputil import Retryable, retryable, wait_retry_after
+from lottery.httputil import Retryable, bounded_retries, refusal
 from lottery.sources.base import Draw, SourceError, make_draw
 
 log = logging.getLogger("lottery.sources.http")
@@ -212,15 +212,8 @@ class HttpSource:
             raise _Malformed(f"not JSON ({len(body)} bytes, {type(exc).__name__})") from None
 
     def _get_with_retries(self, url: str) -> bytes:
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.attempts)
-            | tenacity.stop_before_delay(self.max_elapsed),
-            wait=wait_retry_after(self._backoff),
-            retry=tenacity.retry_if_exception_type((httpx.TransportError, Retryable)),
-            before_sleep=lambda state: self._log_retry(url, state),
-            sleep=self._sleep,
-            reraise=True,
-        )
+        retrying = bounded_retries(self.attempts, self.max_elapsed, self._backoff, self._sleep,
+                                   lambda state: self._log_retry(url, state))
         try:
             return retrying(self._get_once, url)
         except (httpx.TransportError, Retryable) as exc:
@@ -235,15 +228,9 @@ class HttpSource:
     def _get_once(self, url: str) -> bytes:
         started = time.monotonic()
         with self._client.stream("GET", url, headers=self._headers) as resp:
-            status = resp.status_code
-            again = retryable(status, resp.headers)
-            if again is not None:
-                if again.retry_after is not None and again.retry_after > RETRY_AFTER_CAP:
-                    raise SourceError(f"{safe_url(url)}: HTTP {status}, server asks to wait "
-                                      f"{again.retry_after:.0f} s")
-                raise again
-            if not 200 <= status < 300:
-                raise SourceError(f"{safe_url(url)}: HTTP {status} (not retried)")
+            refused = refusal(resp.status_code, resp.headers, RETRY_AFTER_CAP)
+            if refused:
+                raise SourceError(f"{safe_url(url)}: {refused}")
             body = bytearray()
             for chunk in resp.iter_bytes():
                 body += chunk
