@@ -59,10 +59,7 @@ class CrashStudy:
 
     def to_dict(self) -> dict:
         """Return the study's parameters as shown in answers."""
-        return {**self.strategy.to_dict(self.limits.base_bet),
-                "initial_wallet": self.limits.bankroll, "stop_loss": self.limits.stop_loss,
-                "take_profit": self.limits.take_profit, "sessions": self.sessions,
-                "rounds": self.rounds, "seed": self.seed}
+        return {**self.strategy.to_dict(self.limits.base_bet), **montecarlo.size_fields(self)}
 
 
 def parse_study(game: Game, body, max_bets: int = montecarlo.DEFAULT_MAX_BETS) -> CrashStudy:

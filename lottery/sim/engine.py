@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -188,20 +188,15 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
 
     ruin_below, stop_low, stop_high = stop_units(limits, to_money)
 
-    # Row reductions are cheap: only rows that may stop get the full comparisons,
-    # and a row can only be ruined if its lowest point is within its largest stake.
+    # Row reductions are cheap: only rows that may stop get the full comparisons.
     low = _signed(upath.min(axis=1))
     if (mult is None and stop_low is None and stop_high is None
             and -(rounds + 1) * UNIT >= ruin_below):
         rows = _NO_ROWS  # flat stakes the wallet covers every round, no limits: none stops
     else:
         largest = UNIT if mult is None else SCALE * mult.max(axis=1)
-        maybe = low - largest < ruin_below
-        if stop_low is not None:
-            maybe |= low <= stop_low
-        if stop_high is not None:
-            maybe |= _signed(upath.max(axis=1)) >= stop_high
-        rows = np.flatnonzero(maybe)
+        rows = np.flatnonzero(may_stop(low, lambda: _signed(upath.max(axis=1)), largest,
+                                       (ruin_below, stop_low, stop_high)))
     stop = np.full(sessions, rounds - 1, dtype=np.int64)
     reason = np.zeros(sessions, dtype=np.int8)
     if rows.size:
@@ -241,6 +236,19 @@ def run_paths(gain: np.ndarray, progression: Progression, limits: Limits,
         final=limits.bankroll + final * to_money, rounds=played, reason=reason,
         wagered=wagered * (limits.base_bet / SCALE), drawdown=drawdown * to_money,
         path=limits.bankroll + _signed(upath) * to_money if keep_path else None, stakes=stakes)
+
+
+def may_stop(low: np.ndarray, high: Callable[[], np.ndarray], largest, stops) -> np.ndarray:
+    """Return which sessions may stop early, from their lowest and (asked only when a
+    take-profit is set) highest points and largest stake: a row can only be ruined if its
+    lowest point is within its largest stake."""
+    ruin_below, stop_low, stop_high = stops
+    maybe = low - largest < ruin_below
+    if stop_low is not None:
+        maybe |= low <= stop_low
+    if stop_high is not None:
+        maybe |= high() >= stop_high
+    return maybe
 
 
 def stop_units(limits: Limits, to_money: float) -> tuple[int, int | None, int | None]:

@@ -59,9 +59,15 @@ class Study:
     def to_dict(self) -> dict:
         """Return the study's parameters as shown in answers."""
         return {"target": self.target, **self.progression.to_dict(),
-                "base_bet": self.limits.base_bet, "initial_wallet": self.limits.bankroll,
-                "stop_loss": self.limits.stop_loss, "take_profit": self.limits.take_profit,
-                "sessions": self.sessions, "rounds": self.rounds, "seed": self.seed}
+                "base_bet": self.limits.base_bet, **size_fields(self)}
+
+
+def size_fields(study) -> dict:
+    """Return a study's wallet, limits, size and seed as shown in answers."""
+    limits = study.limits
+    return {"initial_wallet": limits.bankroll, "stop_loss": limits.stop_loss,
+            "take_profit": limits.take_profit, "sessions": study.sessions,
+            "rounds": study.rounds, "seed": study.seed}
 
 
 def parse_study(game: Game, body, max_bets: int = DEFAULT_MAX_BETS) -> Study:

@@ -28,7 +28,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from lottery.sim.engine import UNIT, Limits, PathResult, stop_units
+from lottery.sim.engine import UNIT, Limits, PathResult, may_stop, stop_units
 from lottery.sim.strategies import LADDERS, SCALE, Progression, Workspace, tiled
 
 TABLE_BYTES = 8 << 20  # largest table of 16-bit words; a larger one uses 8-bit words
@@ -156,12 +156,7 @@ def run_wins(packed: np.ndarray, rounds: int, tables: WordTables, limits: Limits
     final, low, high, fall = (a * tables.unit for a in (final, low, high, fall))  # path units
     staked = staked * tables.stake_unit
     stops = stop_units(limits, limits.base_bet / UNIT)
-    ruin_below, stop_low, stop_high = stops
-    maybe = low - tables.largest < ruin_below  # a session that may stop early
-    if stop_low is not None:
-        maybe |= low <= stop_low
-    if stop_high is not None:
-        maybe |= high >= stop_high
+    maybe = may_stop(low, lambda: high, tables.largest, stops)
     played = np.full(sessions, rounds, dtype=np.int64)
     reason = np.zeros(sessions, dtype=np.int8)
     rows = np.flatnonzero(maybe)
