@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +38,22 @@ def rss_mb(pid: str | int = "self") -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def side_by_side(run, ceiling, repeat: int) -> tuple[float, float, float]:
+    """Time `run()` and `ceiling()` in turn `repeat` times; return (best run s, best ceiling s,
+    median of ceiling / run over the pairs).
+
+    Interleaved, so machine load hits both sides; the paired median is steadier than best
+    against best when the machine's speed drifts.
+    """
+    run()  # untimed: a first run builds what later runs reuse (word tables, buffers)
+    pairs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        run()
+        t1 = time.perf_counter()
+        ceiling()
+        pairs.append((t1 - t0, time.perf_counter() - t1))
+    return (min(r for r, _ in pairs), min(c for _, c in pairs),
+            statistics.median(c / r for r, c in pairs))

@@ -12,10 +12,8 @@ interleaved, so machine load hits both sides, and the median of the paired ratio
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-import _common  # noqa: F401  (puts the project on sys.path)
+import _common  # puts the project on sys.path
 
 import numpy as np
 
@@ -38,15 +36,13 @@ SCENARIOS = [
 ]
 
 
-def ceiling_seconds(sessions: int, rounds: int, seed: int) -> float:
-    """Return the time numpy alone takes to draw the study's uniforms in its block shapes."""
+def draw_ceiling(sessions: int, rounds: int, seed: int) -> None:
+    """Draw the study's uniforms with numpy alone, in its block shapes (the ceiling)."""
     rng = np.random.default_rng(seed)
     per_block = max(1, crash_montecarlo.CHUNK_CELLS // rounds)
     buffer = np.empty((per_block, rounds))
-    t0 = time.perf_counter()
     for first in range(0, sessions, per_block):
         rng.random(out=buffer[:min(per_block, sessions - first)])
-    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -64,18 +60,13 @@ def main() -> None:
         study = crash_montecarlo.parse_study(GAME, {"sessions": args.sessions,
                                                     "rounds": args.rounds, "seed": 1, **extra},
                                              max_bets=cells)
-        runs, ceilings, res = [], [], None
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            res = crash_montecarlo.run(study)
-            runs.append(time.perf_counter() - t0)
-            ceilings.append(ceiling_seconds(args.sessions, args.rounds, 1))
+        results = []
+        best_run, best_ceiling, paired = _common.side_by_side(
+            lambda: results.append(crash_montecarlo.run(study)),
+            lambda: draw_ceiling(args.sessions, args.rounds, 1), args.repeat)
         # Rounds drawn per second: a stopped session's remaining rounds are drawn too.
-        # "ratio" is best against best; "paired" the median of each run against the
-        # ceiling drawn right after it (steadier when the machine's speed drifts).
-        rate, ceiling = cells / min(runs), cells / min(ceilings)
-        paired = statistics.median(c / r for c, r in zip(ceilings, runs))
-        ret = res["return_per_unit"]["realised"]
+        rate, ceiling = cells / best_run, cells / best_ceiling
+        ret = results[-1]["return_per_unit"]["realised"]
         print(f"{label:<36}{rate / 1e6:>11.1f}{ceiling / 1e6:>13.1f}{rate / ceiling:>7.2f}"
               f"{paired:>8.2f}{ret:>13.4f}")
 

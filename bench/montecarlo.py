@@ -14,11 +14,10 @@ median of the paired ratios.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import tracemalloc
 
-import _common  # noqa: F401  (puts the project on sys.path)
+import _common  # puts the project on sys.path
 
 import numpy as np
 
@@ -28,21 +27,12 @@ from lottery.sim import montecarlo
 GAME = get_game("WinGo_1M")
 
 
-def ceiling_seconds(sessions: int, rounds: int, seed: int) -> float:
-    """Return the time numpy alone takes to draw the study's digits in its block shapes."""
+def draw_ceiling(sessions: int, rounds: int, seed: int) -> None:
+    """Draw the study's digits with numpy alone, in its block shapes (the ceiling)."""
     rng = np.random.default_rng(seed)
     per_block = max(1, montecarlo.CHUNK_CELLS // rounds)
-    t0 = time.perf_counter()
     for first in range(0, sessions, per_block):
         rng.integers(0, 10, (min(per_block, sessions - first), rounds), dtype=np.uint8)
-    return time.perf_counter() - t0
-
-
-def study_seconds(study) -> tuple[float, int]:
-    """Return (seconds, bets settled) of one study run."""
-    t0 = time.perf_counter()
-    res = montecarlo.run(study)
-    return time.perf_counter() - t0, res["bets_settled"]
 
 
 def main() -> None:
@@ -64,15 +54,13 @@ def main() -> None:
         study = montecarlo.parse_study(GAME, {"target": "Big", "sessions": args.sessions,
                                               "rounds": args.rounds, "seed": 1, **extra},
                                        max_bets=cells)
-        runs, ceilings, bets = [], [], 0
-        for _ in range(args.repeat):
-            seconds, bets = study_seconds(study)
-            runs.append(seconds)
-            ceilings.append(ceiling_seconds(args.sessions, args.rounds, 1))
-        # "ratio" is best against best; "paired" the median of each run against the
-        # ceiling drawn right after it (steadier when the machine's speed drifts).
-        rate, ceiling = bets / min(runs), cells / min(ceilings)
-        paired = statistics.median(c / r * bets / cells for c, r in zip(ceilings, runs))
+        results = []
+        best_run, best_ceiling, paired = _common.side_by_side(
+            lambda: results.append(montecarlo.run(study)),
+            lambda: draw_ceiling(args.sessions, args.rounds, 1), args.repeat)
+        bets = results[-1]["bets_settled"]
+        rate, ceiling = bets / best_run, cells / best_ceiling
+        paired *= bets / cells  # settled bets, against the digits drawn
         print(f"{label:<34}{rate / 1e6:>10.1f}{ceiling / 1e6:>13.1f}{rate / ceiling:>7.2f}"
               f"{paired:>8.2f}"
               + ("" if bets == cells else f"   ({bets:,} bets settled: sessions stopped)"))
