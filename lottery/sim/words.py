@@ -69,24 +69,26 @@ class WordTables:
         """Return the path units in one unit of the tables' points and gains."""
         return math.gcd(self.profit, SCALE) * self.stake_unit
 
+    @property
+    def reduced(self) -> tuple[int, int, tuple[int, ...]]:
+        """Return (a win's gain, a loss, the stakes) in the tables' units: kept in the largest
+        common unit, the tables fit the smallest integers they can."""
+        share = math.gcd(self.profit, SCALE)
+        return self.profit // share, SCALE // share, tuple(s // self.stake_unit
+                                                           for s in self.ladder)
+
     def entry_stakes(self) -> np.ndarray:
         """Return each step's stake as the tables' points count it."""
-        share = math.gcd(self.profit, SCALE)
-        return np.array(self.ladder, dtype=np.int64) // self.stake_unit * (SCALE // share)
+        _, loss, ladder = self.reduced
+        return np.array(ladder, dtype=np.int64) * loss
 
     def hot(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the whole words' (net, lowest, highest, largest fall) rows and amounts staked."""
-        return _hot(*self._key(self.bits))
+        return _hot(*self.reduced, self.reset_on_win, self.bits)
 
     def table(self, bits: int) -> np.ndarray:
         """Return the (steps x 2^bits, FIELDS) table of words of `bits` rounds, in its units."""
-        return _table(*self._key(bits))
-
-    def _key(self, bits: int) -> tuple:
-        # Kept in the largest common unit, so the tables fit the smallest integers they can.
-        share = math.gcd(self.profit, SCALE)
-        return (self.profit // share, SCALE // share,
-                tuple(s // self.stake_unit for s in self.ladder), self.reset_on_win, bits)
+        return _table(*self.reduced, self.reset_on_win, bits)
 
     def last_reset(self) -> np.ndarray:
         """Return, per word, 1 + its last round that resets the ladder (_NO_RESET if none)."""
@@ -105,7 +107,7 @@ def word_tables(profit: int, progression: Progression) -> WordTables | None:
     else:
         return None
     tables = WordTables(profit, ladder, progression.name != "paroli", 16)
-    size = len(ladder) * (1 << 16) * FIELDS * np.dtype(_dtype(*tables._key(16))).itemsize
+    size = len(ladder) * (1 << 16) * FIELDS * np.dtype(_dtype(*tables.reduced, 16)).itemsize
     return tables if size <= TABLE_BYTES else dataclasses.replace(tables, bits=8)
 
 
@@ -378,7 +380,7 @@ def _first_rows(steps: int, bits: int, runs: int) -> np.ndarray:
     return out
 
 
-def _dtype(win: int, loss: int, ladder: tuple[int, ...], reset_on_win: bool, bits: int):
+def _dtype(win: int, loss: int, ladder: tuple[int, ...], bits: int):
     """Return the smallest integers that hold every value of a table (a smaller table waits
     less on memory): a word moves the path by at most bits x the largest stake x the larger
     of a win and a loss."""
@@ -393,8 +395,7 @@ def _table(win: int, loss: int, ladder: tuple[int, ...], reset_on_win: bool,
     win x its stake, a lost one loses loss x its stake."""
     size = 1 << bits
     stakes = np.array(ladder, dtype=np.int64)
-    table = np.empty((len(ladder) * size, FIELDS), dtype=_dtype(win, loss, ladder, reset_on_win,
-                                                                 bits))
+    table = np.empty((len(ladder) * size, FIELDS), dtype=_dtype(win, loss, ladder, bits))
     for start in range(0, len(table), _BUILD_ROWS):  # a slice at a time: small scratch
         rows = slice(start, min(start + _BUILD_ROWS, len(table)))
         row = np.arange(rows.start, rows.stop, dtype=np.int64)
