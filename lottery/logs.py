@@ -59,3 +59,14 @@ def configure_logging(settings: Settings, process: str) -> None:
     # Libraries that log request URLs (the Telegram token is in the URL) stay quiet.
     for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+HTTP_LOGGERS = ("httpx", "httpcore")  # they log request URLs, where tokens and hooks travel
+
+
+def keep_quiet(names, floor: int = logging.WARNING) -> None:
+    """Raise these loggers to `floor` unless they are already at least that quiet."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < floor:
+            logger.setLevel(floor)

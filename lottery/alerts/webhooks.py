@@ -26,6 +26,7 @@ from lottery import alerts, keys
 from lottery.config import Settings
 from lottery.events import Listener
 from lottery.httputil import Retryable, bounded_retries, refusal
+from lottery.logs import HTTP_LOGGERS, keep_quiet
 from lottery.loop import StoppableLoop
 
 log = logging.getLogger("lottery.alerts")
@@ -46,7 +47,7 @@ class WebhookSender:
         self._backoff = tenacity.wait_exponential_jitter(multiplier=backoff[0], max=backoff[1],
                                                          jitter=backoff[0])
         self.sleep = sleep
-        quiet_http_logs()
+        keep_quiet(HTTP_LOGGERS)  # a webhook URL is a secret
 
     def deliver(self, alert: alerts.Alert) -> int:
         """Post an alert to every URL; return how many accepted it."""
@@ -144,13 +145,6 @@ class WebhookLoop(StoppableLoop):
         return sent
 
 
-def quiet_http_logs() -> None:
-    """Keep httpx from logging request URLs (a webhook URL is a secret)."""
-    for name in ("httpx", "httpcore"):
-        if logging.getLogger(name).getEffectiveLevel() < logging.WARNING:
-            logging.getLogger(name).setLevel(logging.WARNING)
-
-
 # -- CLI: python -m lottery alerts --------------------------------------------------
 def add_arguments(parser) -> None:
     parser.add_argument("--max-sessions", type=int, default=None,
@@ -167,7 +161,6 @@ def run(args, settings: Settings) -> int:
               "bot)", file=sys.stderr)
         return 2
     configure_logging(settings, "alerts")
-    quiet_http_logs()
     url = redis_url_or_explain(settings, log)
     if not url:
         return 2

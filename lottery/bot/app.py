@@ -21,6 +21,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from lottery.bot import handlers, sender
 from lottery.bot.service import BotService, utc_now
 from lottery.config import Settings
+from lottery.logs import HTTP_LOGGERS, keep_quiet
 
 log = logging.getLogger("lottery.bot")
 
@@ -56,10 +57,8 @@ def build_application(settings: Settings, r, *, clock: Callable[[], datetime] = 
     if not settings.telegram_bot_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     # The token is part of every Bot API URL: httpx logs URLs at INFO, PTB at DEBUG.
-    for name, floor in (("httpx", logging.WARNING), ("httpcore", logging.WARNING),
-                        ("telegram", logging.INFO)):
-        if logging.getLogger(name).getEffectiveLevel() < floor:
-            logging.getLogger(name).setLevel(floor)
+    keep_quiet(HTTP_LOGGERS)
+    keep_quiet(("telegram",), logging.INFO)
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
